@@ -1,0 +1,280 @@
+"""Load a search config: parse JSON/YAML, resolve ``$ref``, validate, fill defaults.
+
+Every problem is reported with its config path, all at once, as a ConfigError.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from hypermax.config.model import (
+    DEFAULT_ITERATIONS,
+    DEFAULT_RESULTS_DIRECTORY,
+    Config,
+    FunctionConfig,
+    SearchSettings,
+)
+from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.loss import MetricSpec
+from hypermax.optimizers import available_methods
+
+
+@cache
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of a config file (what ``hypermax schema`` prints)."""
+    text = resources.files("hypermax.config").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def load_config(path: str | Path, require_function: bool = True) -> Config:
+    """Read and validate the config file at ``path``."""
+    source = Path(path)
+    data = read_document(source)
+    if not isinstance(data, dict):
+        raise ConfigError(ConfigIssue("", "the config must be an object at the top"), str(source))
+    return config_from_dict(
+        data, base_dir=source.resolve().parent, source=source, require_function=require_function
+    )
+
+
+def read_document(source: Path) -> Any:
+    """Parse one JSON or YAML file, with the line and column of a syntax error."""
+    try:
+        text = source.read_text("utf-8")
+    except OSError as error:
+        raise ConfigError(ConfigIssue("", f"cannot read the file: {error.strerror}"), str(source))
+    if source.suffix.lower() in (".yaml", ".yml"):
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error)
+            raise ConfigError(ConfigIssue("", f"invalid YAML{where}: {problem}"), str(source))
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            ConfigIssue("", f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"),
+            str(source),
+        )
+
+
+def config_from_dict(
+    data: Mapping[str, Any],
+    base_dir: Path | None = None,
+    source: Path | None = None,
+    require_function: bool = True,
+) -> Config:
+    """Validate a config given as data; the library API and the file loader both end here."""
+    base_dir = base_dir or Path.cwd()
+    where = str(source) if source else None
+    resolved = _RefResolver(data, base_dir).resolve()
+    issues = list(_schema_issues(resolved))
+    if issues:
+        raise ConfigError(issues, where)
+    issues += _semantic_issues(resolved, require_function)
+    config = _build(resolved, base_dir, source)
+    try:
+        config.space  # noqa: B018 - parsing the space reports its problems
+    except ConfigError as error:
+        issues += error.issues
+    if issues:
+        raise ConfigError(issues, where)
+    return config
+
+
+def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Config:
+    function = data.get("function")
+    search = dict(data.get("search", {}))
+    method = search.get("method", "tpe")
+    parallel = search.get("parallel", (function or {}).get("parallel", 1))
+    default_name = source.stem if source else "search"
+    settings = SearchSettings(
+        name=search.get("name", default_name),
+        method=method,
+        iterations=search.get("iterations", DEFAULT_ITERATIONS),
+        seed=search.get("seed"),
+        parallel=parallel,
+        storage=search.get("storage"),
+        method_settings=dict(search.get(method, {})),
+    )
+    function_config = None
+    if function is not None:
+        fields = {k: v for k, v in function.items() if k != "parallel"}
+        function_config = FunctionConfig(**fields)
+    metrics = {
+        name: MetricSpec(
+            name=name,
+            **{
+                **spec,
+                "type": spec.get("type", "time" if name == "time" else "metric"),
+                "scaling": "logarithmic"
+                if spec.get("scaling") == "exponential"
+                else spec.get("scaling", "linear"),
+            },
+        )
+        for name, spec in data.get("metrics", {}).items()
+    }
+    return Config(
+        hyperparameters=dict(data["hyperparameters"]),
+        metrics=metrics,
+        function=function_config,
+        search=settings,
+        results_directory=data.get("results", {}).get("directory", DEFAULT_RESULTS_DIRECTORY),
+        base_dir=base_dir,
+        source=source,
+        raw=dict(data),
+    )
+
+
+def _schema_issues(data: Mapping[str, Any]) -> Iterator[ConfigIssue]:
+    validator = Draft202012Validator(config_schema())
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        yield from _explain(error)
+
+
+def _dotted(parts: Any) -> str:
+    return ".".join(str(part) for part in parts)
+
+
+def _explain(error: ValidationError) -> Iterator[ConfigIssue]:
+    """Turn a jsonschema error into messages that say what to change."""
+    path = _dotted(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = list(error.schema.get("properties", {}))
+        for key in error.instance:
+            if key in allowed:
+                continue
+            hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            advice = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(allowed)}"
+            yield ConfigIssue(_dotted([*error.absolute_path, key]), f"unknown key {key!r}; {advice}")
+    elif error.validator == "required":
+        yield ConfigIssue(path, f"missing required key {error.message.split(chr(39))[1]!r}")
+    elif error.validator == "enum":
+        options = ", ".join(map(repr, error.validator_value))
+        yield ConfigIssue(path, f"{error.instance!r} is not allowed; use one of {options}")
+    elif error.validator == "type":
+        yield ConfigIssue(
+            path, f"must be of type {error.validator_value}, got {type(error.instance).__name__} "
+            f"{error.instance!r}"
+        )
+    else:
+        yield ConfigIssue(path, error.message)
+
+
+def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[ConfigIssue]:
+    """Checks that JSON Schema cannot express."""
+    issues: list[ConfigIssue] = []
+    function = data.get("function")
+    if require_function and function is None:
+        issues.append(
+            ConfigIssue(
+                "function",
+                "missing: say how to run the model, e.g. "
+                '{"type": "python_function", "module": "model", "name": "train"}',
+            )
+        )
+    if function is not None:
+        if not function.get("module") and not function.get("src"):
+            issues.append(ConfigIssue("function", "give 'module' (importable name) or 'src' (file)"))
+        if function.get("module") and function.get("src"):
+            issues.append(ConfigIssue("function", "give either 'module' or 'src', not both"))
+        if not function.get("name"):
+            issues.append(ConfigIssue("function.name", "missing: the name of the function to call"))
+    method = data.get("search", {}).get("method", "tpe")
+    if method not in available_methods():
+        hint = difflib.get_close_matches(method, available_methods(), n=1)
+        advice = f"did you mean {hint[0]!r}? " if hint else ""
+        issues.append(
+            ConfigIssue(
+                "search.method",
+                f"unknown method {method!r}; {advice}available: {', '.join(available_methods())}",
+            )
+        )
+    for name, spec in data.get("metrics", {}).items():
+        low, high = spec.get("min"), spec.get("max")
+        if low is not None and high is not None and low >= high:
+            issues.append(ConfigIssue(f"metrics.{name}", f"min ({low}) must be below max ({high})"))
+        if spec.get("scaling") in ("logarithmic", "exponential") and low is not None and low <= 0:
+            issues.append(
+                ConfigIssue(f"metrics.{name}.min", f"logarithmic scaling needs min above 0, got {low}")
+            )
+        target, most = spec.get("target_time"), spec.get("max_time")
+        if (target is None) != (most is None):
+            issues.append(
+                ConfigIssue(f"metrics.{name}", "give both target_time and max_time, or neither")
+            )
+        elif target is not None and target >= most:
+            issues.append(
+                ConfigIssue(
+                    f"metrics.{name}", f"target_time ({target}) must be below max_time ({most})"
+                )
+            )
+    return issues
+
+
+class _RefResolver:
+    """Replaces ``{"$ref": "file#/pointer"}`` with the referenced data (sibling keys win)."""
+
+    def __init__(self, root: Mapping[str, Any], base_dir: Path):
+        self.root = root
+        self.base_dir = base_dir
+        self.issues: list[ConfigIssue] = []
+
+    def resolve(self) -> dict[str, Any]:
+        result = self._walk(copy.deepcopy(dict(self.root)), "", ())
+        if self.issues:
+            raise ConfigError(self.issues)
+        return result
+
+    def _walk(self, node: Any, where: str, active: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [self._walk(v, _dotted([where, i]) if where else str(i), active) for i, v in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        if isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            at = f"{where}.$ref" if where else "$ref"
+            if ref in active:
+                self.issues.append(ConfigIssue(at, f"circular reference {ref!r}"))
+                return None
+            target = self._lookup(ref, at)
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            resolved = self._walk(copy.deepcopy(target), where, (*active, ref))
+            if isinstance(resolved, dict):
+                return {**resolved, **self._walk(siblings, where, active)}
+            return resolved
+        return {k: self._walk(v, f"{where}.{k}" if where else k, active) for k, v in node.items()}
+
+    def _lookup(self, ref: str, at: str) -> Any:
+        file_part, _, pointer = ref.partition("#")
+        document: Any = self.root
+        if file_part:
+            target_file = self.base_dir / file_part
+            try:
+                document = read_document(target_file)
+            except ConfigError as error:
+                self.issues.append(ConfigIssue(at, f"cannot load {ref!r}: {error.issues[0].message}"))
+                return None
+        for part in [p for p in pointer.split("/") if p]:
+            key = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(document, list) and key.isdigit() and int(key) < len(document):
+                document = document[int(key)]
+            elif isinstance(document, dict) and key in document:
+                document = document[key]
+            else:
+                self.issues.append(ConfigIssue(at, f"cannot resolve {ref!r}: nothing at {key!r}"))
+                return None
+        return document

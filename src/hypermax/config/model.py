@@ -1,0 +1,68 @@
+"""The typed form of a loaded config: plain objects, defaults filled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from hypermax.loss import MetricSpec
+from hypermax.space import Space
+
+DEFAULT_ITERATIONS = 100
+DEFAULT_RESULTS_DIRECTORY = "hypermax_results"
+
+
+@dataclass
+class FunctionConfig:
+    """How to run the model (the config's ``function`` section)."""
+
+    type: str = "python_function"
+    module: str | None = None
+    src: str | None = None
+    name: str | None = None
+    auto_kill_max_time: float | None = None
+    auto_kill_max_ram: float | None = None
+    auto_kill_max_system_ram: float | None = None
+    auto_kill_loss: float | None = None
+
+
+@dataclass
+class SearchSettings:
+    """How to search (the config's ``search`` section)."""
+
+    name: str = "search"
+    method: str = "tpe"
+    iterations: int = DEFAULT_ITERATIONS
+    seed: int | None = None
+    parallel: int = 1
+    storage: str | None = None
+    method_settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    """A validated search description.
+
+    ``base_dir`` is the config file's folder: modules, ``src`` files and the results directory
+    are found relative to it.
+    """
+
+    hyperparameters: dict[str, Any]
+    metrics: dict[str, MetricSpec] = field(default_factory=dict)
+    function: FunctionConfig | None = None
+    search: SearchSettings = field(default_factory=SearchSettings)
+    results_directory: str = DEFAULT_RESULTS_DIRECTORY
+    base_dir: Path = field(default_factory=Path.cwd)
+    source: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def space(self) -> Space:
+        return Space.from_schema(self.hyperparameters)
+
+    @property
+    def results_dir(self) -> Path:
+        """The folder of this search's results: ``<results.directory>/<search.name>``."""
+        return (self.base_dir / self.results_directory / self.search.name).resolve()

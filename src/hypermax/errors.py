@@ -1,0 +1,40 @@
+"""Errors a user can act on: each names where the problem is and what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a config: the dotted config path and what is wrong there."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '(config)'}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """A config (or a value given in place of one) is invalid.
+
+    Carries every problem found, so a user fixes them all in one round.
+    """
+
+    def __init__(self, issues: list[ConfigIssue] | ConfigIssue, source: str | None = None):
+        self.issues = [issues] if isinstance(issues, ConfigIssue) else list(issues)
+        self.source = source
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f" in {self.source}" if self.source else ""
+        if len(self.issues) == 1:
+            return f"invalid config{where}: {self.issues[0]}"
+        lines = [f"invalid config{where}: {len(self.issues)} problems"]
+        lines += [f"  - {issue}" for issue in self.issues]
+        return "\n".join(lines)
+
+
+class TrialError(Exception):
+    """The model's result cannot be turned into a loss; fails that one trial only."""

@@ -1,0 +1,145 @@
+"""Turns what a model returned into one scalar loss, keeping every metric beside it.
+
+The math (also in the README):
+
+- A plain number is the loss.
+- A dict with ``loss`` uses it; otherwise each metric named in ``metrics`` is normalized and the
+  weighted normalized values are summed. With ``min``/``max`` a metric maps to 0 (best) .. 1
+  (worst) between them, on a log axis for ``scaling: logarithmic``; without bounds the raw (or
+  log) value is used, negated for ``direction: increase``.
+- A ``time`` metric adds ``((t - target_time)^2 / (max_time - target_time)^2) * penalty_at_max``
+  for ``t > target_time``, where ``t`` is the returned ``time`` or else the measured wall time.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypermax.errors import TrialError
+
+RESERVED_KEYS = ("loss", "time")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One entry of the config's ``metrics`` section."""
+
+    name: str
+    type: str = "metric"
+    min: float | None = None
+    max: float | None = None
+    direction: str = "decrease"
+    scaling: str = "linear"
+    weight: float = 1.0
+    target_time: float | None = None
+    max_time: float | None = None
+    penalty_at_max: float = 0.1
+
+    def normalized(self, value: float) -> float:
+        """0 is best; with bounds, 1 is the worst end of the range."""
+        if self.scaling == "logarithmic":
+            if value <= 0:
+                raise TrialError(
+                    f"metric {self.name!r} is {value}, but logarithmic scaling needs values above 0"
+                )
+            value, low, high = (
+                math.log(value),
+                _log_or_none(self.min),
+                _log_or_none(self.max),
+            )
+        else:
+            low, high = self.min, self.max
+        if low is not None and high is not None:
+            position = (value - low) / (high - low)
+            return 1.0 - position if self.direction == "increase" else position
+        return -value if self.direction == "increase" else value
+
+    def time_penalty(self, seconds: float) -> float:
+        if self.target_time is None or self.max_time is None or seconds <= self.target_time:
+            return 0.0
+        overrun = (seconds - self.target_time) ** 2 / (self.max_time - self.target_time) ** 2
+        return overrun * self.penalty_at_max
+
+
+def _log_or_none(value: float | None) -> float | None:
+    return None if value is None else math.log(value)
+
+
+@dataclass
+class LossResult:
+    loss: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    time: float = 0.0
+
+
+def _finite(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TrialError(f"{what} must be a number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise TrialError(f"{what} is {number}; a loss must be a finite number")
+    return number
+
+
+def _plain(value: Any) -> Any:
+    """Metadata as JSON-friendly data: numpy scalars and arrays become Python values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # JSON has no NaN/inf
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def compute_loss(
+    result: Any, metrics: Mapping[str, MetricSpec], measured_time: float
+) -> LossResult:
+    """The loss of one trial; raises TrialError (failing that trial only) for unusable results."""
+    time_metrics = [m for m in metrics.values() if m.type == "time"]
+    if not isinstance(result, Mapping):
+        if isinstance(result, bool) or not isinstance(result, numbers.Real):
+            raise TrialError(
+                "the model must return a number (the loss) or a dict of metrics, "
+                f"got {type(result).__name__}"
+            )
+        loss = _finite(result, "the returned loss")
+        penalty = sum(m.time_penalty(measured_time) for m in time_metrics)
+        return LossResult(loss + penalty, {}, {}, measured_time)
+
+    seconds = measured_time
+    if "time" in result:
+        seconds = _finite(result["time"], "the returned 'time'")
+    values: dict[str, float] = {}
+    for spec in metrics.values():
+        if spec.type == "metric" and spec.name in result:
+            values[spec.name] = _finite(result[spec.name], f"metric {spec.name!r}")
+    if "loss" in result:
+        loss = _finite(result["loss"], "the returned 'loss'")
+    else:
+        wanted = [m for m in metrics.values() if m.type == "metric"]
+        if not wanted:
+            raise TrialError(
+                "the model returned a dict without a 'loss' key, and the config names no metrics "
+                "to compute one from; return {'loss': ...} or list the metrics under 'metrics'"
+            )
+        missing = [m.name for m in wanted if m.name not in values]
+        if missing:
+            raise TrialError(
+                f"the model's result lacks metric(s) {', '.join(map(repr, missing))} named in "
+                f"'metrics' (it returned keys {sorted(map(str, result))})"
+            )
+        loss = sum(m.weight * m.normalized(values[m.name]) for m in wanted)
+    loss += sum(m.time_penalty(seconds) for m in time_metrics)
+    known = set(RESERVED_KEYS) | set(metrics)
+    metadata = {str(k): _plain(v) for k, v in result.items() if k not in known}
+    return LossResult(loss, values, metadata, seconds)

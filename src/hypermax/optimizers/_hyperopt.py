@@ -1,0 +1,201 @@
+"""Hyperopt's TPE and random search behind the ask/tell interface.
+
+Hyperopt wants a pyll expression and a ``Trials`` database. We build the expression once from our
+space tree (each node's unique ``label`` becomes a hyperopt label) and rebuild a ``Trials`` object
+from the history on every call, so no hyperopt state outlives a call.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from hyperopt import Domain, Trials, hp, rand, tpe
+from hyperopt.base import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
+
+from hypermax.optimizers.base import Optimizer, register
+from hypermax.space import (
+    ArrayNode,
+    BranchNode,
+    ChoiceNode,
+    ConstantNode,
+    Flat,
+    Node,
+    NumberNode,
+    ObjectNode,
+    Space,
+)
+from hypermax.trial import Trial, TrialStatus
+
+
+def _number_expr(node: NumberNode) -> Any:
+    label, q = node.label, node.rounding
+    if node.mode == "randint":
+        return hp.randint(label, int(node.high) - int(node.low) + 1)  # type: ignore[arg-type]
+    if node.mode == "normal":
+        mean = math.log(node.mean) if node.log else node.mean  # type: ignore[arg-type]
+        if node.log:
+            return hp.qlognormal(label, mean, node.stddev, q) if q else hp.lognormal(
+                label, mean, node.stddev
+            )
+        return hp.qnormal(label, mean, node.stddev, q) if q else hp.normal(label, mean, node.stddev)
+    if node.log:
+        low, high = math.log(node.low), math.log(node.high)  # type: ignore[arg-type]
+        return hp.qloguniform(label, low, high, q) if q else hp.loguniform(label, low, high)
+    return hp.quniform(label, node.low, node.high, q) if q else hp.uniform(label, node.low, node.high)
+
+
+def build_expression(node: Node) -> Any:
+    """The hyperopt search space for a node of our tree."""
+    if isinstance(node, NumberNode):
+        return _number_expr(node)
+    if isinstance(node, ChoiceNode):
+        return hp.choice(node.label, list(range(len(node.values))))
+    if isinstance(node, ConstantNode):
+        return 0
+    if isinstance(node, ObjectNode):
+        return {key: build_expression(child) for key, child in node.properties.items()}
+    if isinstance(node, BranchNode):
+        return hp.choice(node.label, [build_expression(branch) for branch in node.branches])
+    if isinstance(node, ArrayNode):
+        items = [build_expression(item) for item in node.items]
+        lengths = range(node.min_items, node.max_items + 1)
+        return hp.choice(node.label, [items[:length] for length in lengths])
+    raise TypeError(f"no hyperopt form for {type(node).__name__}")
+
+
+def vals_to_flat(node: Node, vals: Mapping[str, Any], flat: Flat) -> None:
+    """Read hyperopt's chosen values (label -> value, active labels only) into a flat set."""
+    if isinstance(node, NumberNode):
+        raw = vals[node.label]
+        flat[node.path] = node.finish(raw + node.low if node.mode == "randint" else raw)
+    elif isinstance(node, ChoiceNode):
+        flat[node.path] = node.values[int(vals[node.label])]
+    elif isinstance(node, ConstantNode):
+        flat[node.path] = node.value
+    elif isinstance(node, ObjectNode):
+        for child in node.properties.values():
+            vals_to_flat(child, vals, flat)
+    elif isinstance(node, BranchNode):
+        position = int(vals[node.label])
+        flat[node.branch_key] = position
+        vals_to_flat(node.branches[position], vals, flat)
+    elif isinstance(node, ArrayNode):
+        for item in node.items[: node.min_items + int(vals[node.label])]:
+            vals_to_flat(item, vals, flat)
+
+
+def flat_to_vals(node: Node, flat: Mapping[str, Any], vals: dict[str, Any]) -> None:
+    """The hyperopt values (label -> value) of a flat set; raises KeyError/ValueError if it
+    does not fit the space (a trial recorded before the space changed)."""
+    if isinstance(node, NumberNode):
+        value = float(flat[node.path])
+        vals[node.label] = value - node.low if node.mode == "randint" else value  # type: ignore[operator]
+    elif isinstance(node, ChoiceNode):
+        vals[node.label] = node.index(flat[node.path])
+    elif isinstance(node, ObjectNode):
+        for child in node.properties.values():
+            flat_to_vals(child, flat, vals)
+    elif isinstance(node, BranchNode):
+        position = int(flat[node.branch_key])
+        vals[node.label] = position
+        flat_to_vals(node.branches[position], flat, vals)
+    elif isinstance(node, ArrayNode):
+        length = node.length(flat)
+        vals[node.label] = length - node.min_items
+        for item in node.items[:length]:
+            flat_to_vals(item, flat, vals)
+
+
+def _result_for(trial: Trial) -> dict[str, Any]:
+    if trial.status is TrialStatus.RUNNING:
+        return {"status": "new"}  # hyperopt treats a missing loss as +inf: steers away
+    if trial.has_loss:
+        return {"status": STATUS_OK, "loss": trial.loss}
+    return {"status": STATUS_FAIL}
+
+
+class _HyperoptOptimizer(Optimizer):
+    """Shared machinery; subclasses pick hyperopt's ``suggest`` function."""
+
+    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
+        super().__init__(space, seed, **settings)
+        self.domain = Domain(lambda _: 0.0, build_expression(space.root), pass_expr_memo_ctrl=False)
+        self._labels = list(self.domain.params)
+
+    @abstractmethod
+    def algorithm(self) -> Any:
+        """Hyperopt's ``suggest(new_ids, domain, trials, seed)`` function to use."""
+
+    def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
+        trials = self._trials_from(history)
+        algorithm = self.algorithm()
+        suggestions: list[Flat] = []
+        for offset in range(n):
+            tid = len(trials.trials)
+            docs = algorithm([tid], self.domain, trials, self.seed_for(history, offset))
+            vals = {label: v[0] for label, v in docs[0]["misc"]["vals"].items() if v}
+            flat: Flat = {}
+            vals_to_flat(self.space.root, vals, flat)
+            suggestions.append(flat)
+            self._add(trials, tid, vals, {"status": "new"})
+            trials.refresh()
+        return suggestions
+
+    def _trials_from(self, history: Sequence[Trial]) -> Trials:
+        trials = Trials()
+        for trial in history:
+            if trial.status is TrialStatus.INTERRUPTED:
+                continue
+            vals: dict[str, Any] = {}
+            try:
+                flat_to_vals(self.space.root, trial.flat, vals)
+            except (KeyError, ValueError, IndexError, TypeError):
+                continue  # recorded under an older space; it cannot inform this one
+            self._add(trials, len(trials.trials), vals, _result_for(trial))
+        trials.refresh()
+        return trials
+
+    def _add(self, trials: Trials, tid: int, vals: Mapping[str, Any], result: dict) -> None:
+        misc = {
+            "tid": tid,
+            "cmd": None,
+            "workdir": None,
+            "idxs": {label: [tid] if label in vals else [] for label in self._labels},
+            "vals": {label: [vals[label]] if label in vals else [] for label in self._labels},
+        }
+        (doc,) = trials.new_trial_docs([tid], [None], [result], [misc])
+        doc["state"] = JOB_STATE_DONE
+        trials.insert_trial_docs([doc])
+
+
+@register("tpe")
+class TPE(_HyperoptOptimizer):
+    """Hyperopt's Tree-structured Parzen Estimator.
+
+    Settings (``search.tpe``): ``gamma`` (share of trials deemed good, 0.25), ``candidates``
+    (samples scored per suggestion, 24), ``startup_trials`` (random trials first, 20),
+    ``prior_weight`` (1.0).
+    """
+
+    def algorithm(self) -> Any:
+        s = self.settings
+        return partial(
+            tpe.suggest,
+            gamma=s.get("gamma", 0.25),
+            n_EI_candidates=s.get("candidates", 24),
+            n_startup_jobs=s.get("startup_trials", 20),
+            prior_weight=s.get("prior_weight", 1.0),
+            verbose=False,
+        )
+
+
+@register("random")
+class RandomSearch(_HyperoptOptimizer):
+    """Independent random draws from the space's distributions."""
+
+    def algorithm(self) -> Any:
+        return rand.suggest

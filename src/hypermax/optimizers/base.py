@@ -1,0 +1,79 @@
+"""The optimizer plug-in point: ask/tell over flat parameter sets.
+
+An implementation promises:
+
+- ``suggest(history, n)`` returns ``n`` flat parameter sets that fit the space; ``history`` holds
+  every trial so far, finished and still running, and running ones must be taken into account so
+  that parallel suggestions differ.
+- The same ``seed`` and the same history give the same suggestions, across processes, so that a
+  resumed search continues as it would have.
+- It keeps no state that cannot be rebuilt from the history: the runner may create a fresh
+  optimizer at any time (on resume, from ``hypermax sample``).
+- It knows nothing of processes, files or UIs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.space import Flat, Space
+from hypermax.trial import Trial
+
+_REGISTRY: dict[str, type[Optimizer]] = {}
+
+
+class Optimizer(ABC):
+    """Suggests parameter sets given the trials so far."""
+
+    name: ClassVar[str]
+
+    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
+        self.space = space
+        self.seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
+        self.settings = settings
+
+    @abstractmethod
+    def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
+        """Return ``n`` new flat parameter sets."""
+
+    def seed_for(self, history: Sequence[Trial], offset: int = 0) -> int:
+        """A seed that depends only on the base seed and how far the search has come."""
+        sequence = np.random.SeedSequence([self.seed, len(history), offset])
+        return int(sequence.generate_state(1)[0] % 2**31)
+
+
+def register(name: str) -> Callable[[type[Optimizer]], type[Optimizer]]:
+    """Class decorator that makes an optimizer available as ``search.method: name``."""
+
+    def add(cls: type[Optimizer]) -> type[Optimizer]:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def available_methods() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create_optimizer(
+    method: str, space: Space, seed: int | None = None, settings: Mapping[str, Any] | None = None
+) -> Optimizer:
+    """Instantiate the optimizer registered as ``method``; a clear error names the choices."""
+    if method not in _REGISTRY:
+        hint = difflib.get_close_matches(method, _REGISTRY, n=1)
+        advice = f"did you mean {hint[0]!r}? " if hint else ""
+        raise ConfigError(
+            ConfigIssue(
+                "search.method",
+                f"unknown method {method!r}; {advice}available: {', '.join(available_methods())}",
+            )
+        )
+    return _REGISTRY[method](space, seed=seed, **dict(settings or {}))

@@ -1,0 +1,471 @@
+"""The search space: a small typed tree built from the `hyperparameters` schema.
+
+Parameters travel in two forms. The *nested* form is exactly what the model receives. The *flat*
+form maps dotted data paths (``model.c``, ``layers.0.units``) to values and is what storage,
+optimizers and analysis use; a conditional branch adds ``<path>.$branch`` (the chosen branch's
+index) so that the nested form can always be rebuilt from the flat one.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypermax.errors import ConfigError, ConfigIssue
+
+BRANCH_KEY = "$branch"
+
+Flat = dict[str, Any]
+
+
+def join_path(parent: str, key: str | int) -> str:
+    return f"{parent}.{key}" if parent else str(key)
+
+
+class Node(ABC):
+    """One parameter (or group of parameters) of the space.
+
+    ``path`` is the data path of the value (the flat key); ``label`` is unique in the whole space,
+    even across conditional branches that reuse a name, and names the value inside optimizers.
+    """
+
+    def __init__(self, path: str, label: str):
+        self.path = path
+        self.label = label
+
+    @abstractmethod
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        """Build the value the model receives from the flat form."""
+
+    @abstractmethod
+    def flatten(self, value: Any, flat: Flat) -> None:
+        """Add this node's entries for a nested value to ``flat`` (inverse of ``nested``)."""
+
+    @abstractmethod
+    def cardinality(self) -> float:
+        """How many distinct values this node can take (``inf`` for continuous ones)."""
+
+    @abstractmethod
+    def children(self) -> list[Node]:
+        """Direct sub-nodes, for walking the tree."""
+
+    @abstractmethod
+    def default_flat(self, flat: Flat) -> None:
+        """Add this node's default (or a central value) to ``flat``."""
+
+
+class NumberNode(Node):
+    """A real or integer number: linear or log scale, uniform/normal/randint draws, rounding."""
+
+    def __init__(self, path: str, label: str, spec: Mapping[str, Any], integer: bool):
+        super().__init__(path, label)
+        self.low: float | None = spec.get("min")
+        self.high: float | None = spec.get("max")
+        scaling = spec.get("scaling", "linear")
+        self.log = scaling in ("logarithmic", "exponential")
+        self.mode: str = spec.get("mode", "uniform")
+        self.mean: float | None = spec.get("mean")
+        self.stddev: float | None = spec.get("stddev")
+        rounding = spec.get("rounding")
+        if integer and rounding is None:
+            rounding = 1
+        self.rounding: float | None = rounding
+        self.integer = integer or (
+            rounding is not None and float(rounding).is_integer() and rounding >= 1
+        )
+        if self.mode == "randint":
+            self.integer = True
+        self.default = spec.get("default")
+
+    def finish(self, raw: float) -> float | int:
+        """Turn a raw draw into the value the model gets: rounded, clipped, typed."""
+        value = float(raw)
+        if self.rounding:
+            decimals = max(0, -math.floor(math.log10(self.rounding))) + 2
+            value = round(round(value / self.rounding) * self.rounding, decimals)
+        if self.low is not None:
+            value = max(value, self.low)
+        if self.high is not None:
+            value = min(value, self.high)
+        return int(round(value)) if self.integer else value
+
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        return flat[self.path]
+
+    def flatten(self, value: Any, flat: Flat) -> None:
+        flat[self.path] = value
+
+    def cardinality(self) -> float:
+        if self.low is None or self.high is None:
+            return math.inf
+        if self.mode == "randint" or (self.integer and not self.rounding):
+            return float(int(self.high) - int(self.low) + 1)
+        if self.rounding:
+            return float(math.floor((self.high - self.low) / self.rounding + 1e-9) + 1)
+        return math.inf
+
+    def children(self) -> list[Node]:
+        return []
+
+    def default_flat(self, flat: Flat) -> None:
+        if self.default is not None:
+            flat[self.path] = self.default
+        elif self.mean is not None:
+            flat[self.path] = self.finish(self.mean)
+        elif self.log:
+            flat[self.path] = self.finish(math.sqrt(self.low * self.high))  # type: ignore[operator]
+        else:
+            flat[self.path] = self.finish((self.low + self.high) / 2)  # type: ignore[operator]
+
+
+class ChoiceNode(Node):
+    """One of a list of values (strings, numbers, booleans, null); the model gets the value."""
+
+    def __init__(self, path: str, label: str, values: list[Any], default: Any = None):
+        super().__init__(path, label)
+        self.values = values
+        self.default = default
+
+    def index(self, value: Any) -> int:
+        for position, candidate in enumerate(self.values):
+            if candidate == value and type(candidate) is type(value):
+                return position
+        return self.values.index(value)
+
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        return flat[self.path]
+
+    def flatten(self, value: Any, flat: Flat) -> None:
+        flat[self.path] = value
+
+    def cardinality(self) -> float:
+        return float(len(self.values))
+
+    def children(self) -> list[Node]:
+        return []
+
+    def default_flat(self, flat: Flat) -> None:
+        flat[self.path] = self.values[0] if self.default is None else self.default
+
+
+class ConstantNode(Node):
+    """A fixed value, passed through unchanged."""
+
+    def __init__(self, path: str, label: str, value: Any):
+        super().__init__(path, label)
+        self.value = value
+
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        return self.value
+
+    def flatten(self, value: Any, flat: Flat) -> None:
+        flat[self.path] = self.value
+
+    def cardinality(self) -> float:
+        return 1.0
+
+    def children(self) -> list[Node]:
+        return []
+
+    def default_flat(self, flat: Flat) -> None:
+        flat[self.path] = self.value
+
+
+class ObjectNode(Node):
+    """A dict of named sub-parameters."""
+
+    def __init__(self, path: str, label: str, properties: dict[str, Node]):
+        super().__init__(path, label)
+        self.properties = properties
+
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        return {key: node.nested(flat) for key, node in self.properties.items()}
+
+    def flatten(self, value: Any, flat: Flat) -> None:
+        for key, node in self.properties.items():
+            node.flatten(value[key], flat)
+
+    def cardinality(self) -> float:
+        return math.prod(node.cardinality() for node in self.properties.values())
+
+    def children(self) -> list[Node]:
+        return list(self.properties.values())
+
+    def default_flat(self, flat: Flat) -> None:
+        for node in self.properties.values():
+            node.default_flat(flat)
+
+
+class BranchNode(Node):
+    """A conditional choice between sub-spaces (``anyOf``/``oneOf``)."""
+
+    def __init__(self, path: str, label: str, branches: list[Node]):
+        super().__init__(path, label)
+        self.branches = branches
+
+    @property
+    def branch_key(self) -> str:
+        return join_path(self.path, BRANCH_KEY)
+
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        return self.branches[int(flat[self.branch_key])].nested(flat)
+
+    def flatten(self, value: Any, flat: Flat) -> None:
+        for position, branch in enumerate(self.branches):
+            attempt: Flat = {}
+            try:
+                branch.flatten(value, attempt)
+            except (KeyError, TypeError, IndexError):
+                continue
+            if branch.nested(attempt) == value:
+                flat[self.branch_key] = position
+                flat.update(attempt)
+                return
+        raise ValueError(f"{value!r} matches no branch of parameter {self.path!r}")
+
+    def cardinality(self) -> float:
+        return sum(branch.cardinality() for branch in self.branches)
+
+    def children(self) -> list[Node]:
+        return list(self.branches)
+
+    def default_flat(self, flat: Flat) -> None:
+        flat[self.branch_key] = 0
+        self.branches[0].default_flat(flat)
+
+
+class ArrayNode(Node):
+    """A list of ``min_items``..``max_items`` items; item ``i`` keeps its node whatever the length."""
+
+    def __init__(self, path: str, label: str, items: list[Node], min_items: int):
+        super().__init__(path, label)
+        self.items = items
+        self.min_items = min_items
+
+    @property
+    def max_items(self) -> int:
+        return len(self.items)
+
+    def length(self, flat: Mapping[str, Any]) -> int:
+        """The list length recorded in a flat form: the number of item indexes present."""
+        prefix = self.path + "." if self.path else ""
+        indexes = {
+            key[len(prefix) :].split(".", 1)[0] for key in flat if key.startswith(prefix)
+        }
+        return max(self.min_items, sum(1 for i in range(self.max_items) if str(i) in indexes))
+
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        return [self.items[i].nested(flat) for i in range(self.length(flat))]
+
+    def flatten(self, value: Any, flat: Flat) -> None:
+        if not self.min_items <= len(value) <= self.max_items:
+            raise ValueError(f"parameter {self.path!r}: length {len(value)} is out of range")
+        for node, item in zip(self.items, value):
+            node.flatten(item, flat)
+
+    def cardinality(self) -> float:
+        total = 0.0
+        for length in range(self.min_items, self.max_items + 1):
+            total += math.prod(node.cardinality() for node in self.items[:length])
+        return total
+
+    def children(self) -> list[Node]:
+        return list(self.items)
+
+    def default_flat(self, flat: Flat) -> None:
+        for node in self.items[: self.min_items]:
+            node.default_flat(flat)
+
+
+@dataclass
+class Space:
+    """The whole search space, with conversions between nested and flat parameters."""
+
+    root: Node
+    schema: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_schema(cls, schema: Mapping[str, Any]) -> Space:
+        """Parse a ``hyperparameters`` schema; raises ConfigError listing every problem."""
+        issues: list[ConfigIssue] = []
+        root = _Parser(issues).parse(schema, "", "", "hyperparameters")
+        if issues:
+            raise ConfigError(list(dict.fromkeys(issues)))  # array items repeat their problems
+        return cls(root=root, schema=schema)
+
+    def nested(self, flat: Mapping[str, Any]) -> Any:
+        """The parameters exactly as the model receives them."""
+        return self.root.nested(flat)
+
+    def flatten(self, nested: Any) -> Flat:
+        """The flat form of nested parameters (inverse of ``nested``)."""
+        flat: Flat = {}
+        self.root.flatten(nested, flat)
+        return flat
+
+    def default(self) -> Flat:
+        """A flat parameter set of the ``default`` values (central values where none is given)."""
+        flat: Flat = {}
+        self.root.default_flat(flat)
+        return flat
+
+    def cardinality(self) -> float:
+        """Number of distinct parameter sets; ``inf`` when any parameter is continuous."""
+        return self.root.cardinality()
+
+    def nodes(self) -> list[Node]:
+        """Every node, parents before children."""
+        found: list[Node] = []
+        stack = [self.root]
+        while stack:
+            node = stack.pop(0)
+            found.append(node)
+            stack[0:0] = node.children()
+        return found
+
+    def parameters(self) -> list[Node]:
+        """The leaf nodes an optimizer chooses values for (constants excluded)."""
+        return [node for node in self.nodes() if isinstance(node, (NumberNode, ChoiceNode))]
+
+
+class _Parser:
+    """Builds nodes from schema dicts, collecting every problem with its config path."""
+
+    def __init__(self, issues: list[ConfigIssue]):
+        self.issues = issues
+
+    def fail(self, where: str, message: str) -> None:
+        self.issues.append(ConfigIssue(where, message))
+
+    def parse(self, spec: Any, path: str, label: str, where: str) -> Node:
+        """Parse ``spec`` found at config path ``where`` into the node for data path ``path``."""
+        if not isinstance(spec, Mapping):
+            if isinstance(spec, (str, int, float, bool)) or spec is None:
+                return ConstantNode(path, label, spec)
+            self.fail(where, f"expected a parameter definition (an object), got {spec!r}")
+            return ConstantNode(path, label, None)
+        if "constant" in spec:
+            return ConstantNode(path, label, spec["constant"])
+        for keyword in ("anyOf", "oneOf"):
+            if keyword in spec:
+                return self._branches(spec, keyword, path, label, where)
+        if "enum" in spec:
+            return self._choice(spec, path, label, where)
+        kind = spec.get("type", "object" if "properties" in spec else None)
+        if kind in ("number", "integer"):
+            return self._number(spec, path, label, where, integer=kind == "integer")
+        if kind == "object":
+            return self._object(spec, path, label, where)
+        if kind == "array":
+            return self._array(spec, path, label, where)
+        if kind in ("string", "boolean"):
+            self.fail(where, f"a {kind} parameter needs an 'enum' list of the values to try")
+        elif kind is None:
+            self.fail(
+                path,
+                "cannot tell what this parameter is: give 'type' (number, integer, object, "
+                "array), an 'enum', a 'constant', or 'anyOf' branches",
+            )
+        else:
+            self.fail(where, f"unknown type {kind!r}; use number, integer, object, array or string")
+        return ConstantNode(path, label, None)
+
+    def _object(self, spec: Mapping[str, Any], path: str, label: str, where: str) -> Node:
+        properties = spec.get("properties", {})
+        if not isinstance(properties, Mapping):
+            self.fail(join_path(where, "properties"), "must be an object")
+            return ObjectNode(path, label, {})
+        nodes = {}
+        for key, sub in properties.items():
+            at = join_path(join_path(where, "properties"), key)
+            if "." in key or key.startswith("$"):
+                self.fail(at, "parameter names may not contain '.' or start with '$'")
+                continue
+            nodes[key] = self.parse(sub, join_path(path, key), join_path(label, key), at)
+        return ObjectNode(path, label, nodes)
+
+    def _branches(
+        self, spec: Mapping[str, Any], keyword: str, path: str, label: str, where: str
+    ) -> Node:
+        options = spec[keyword]
+        if not isinstance(options, list) or not options:
+            self.fail(where, f"'{keyword}' must be a non-empty list of branches")
+            return ConstantNode(path, label, None)
+        branches = [
+            self.parse(
+                option, path, join_path(label, f"${position}"), f"{where}.{keyword}.{position}"
+            )
+            for position, option in enumerate(options)
+        ]
+        return BranchNode(path, label, branches)
+
+    def _choice(self, spec: Mapping[str, Any], path: str, label: str, where: str) -> Node:
+        values = spec["enum"]
+        if not isinstance(values, list) or not values:
+            self.fail(where, "'enum' must be a non-empty list of the values to try")
+            return ConstantNode(path, label, None)
+        default = spec.get("default")
+        if default is not None and default not in values:
+            self.fail(where, f"default {default!r} is not one of the enum values {values!r}")
+        return ChoiceNode(path, label, list(values), default)
+
+    def _number(
+        self, spec: Mapping[str, Any], path: str, label: str, where: str, integer: bool
+    ) -> Node:
+        for key in ("min", "max", "mean", "stddev", "rounding"):
+            value = spec.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                self.fail(join_path(where, key), f"must be a number, got {value!r}")
+                return ConstantNode(path, label, None)
+        low, high, mode = spec.get("min"), spec.get("max"), spec.get("mode", "uniform")
+        scaling = spec.get("scaling", "linear")
+        if mode not in ("uniform", "normal", "randint"):
+            self.fail(join_path(where, "mode"), f"unknown mode {mode!r}; use uniform, normal or randint")
+        if scaling not in ("linear", "logarithmic", "exponential"):
+            self.fail(
+                join_path(path, "scaling"),
+                f"unknown scaling {scaling!r}; use linear or logarithmic",
+            )
+        if mode == "normal":
+            if spec.get("mean") is None or spec.get("stddev") is None:
+                self.fail(where, "mode 'normal' needs 'mean' and 'stddev'")
+            elif spec["stddev"] <= 0:
+                self.fail(join_path(where, "stddev"), f"must be above 0, got {spec['stddev']}")
+        elif low is None or high is None:
+            missing = " and ".join(k for k in ("min", "max") if spec.get(k) is None)
+            self.fail(where, f"a number parameter needs {missing} (or mode 'normal' with mean/stddev)")
+        if low is not None and high is not None and low >= high:
+            self.fail(where, f"min ({low}) must be below max ({high})")
+        if scaling != "linear" and mode != "normal" and low is not None and low <= 0:
+            self.fail(join_path(where, "min"), f"logarithmic scaling needs min above 0, got {low}")
+        if spec.get("rounding") is not None and spec["rounding"] <= 0:
+            self.fail(join_path(where, "rounding"), f"must be above 0, got {spec['rounding']}")
+        default = spec.get("default")
+        if default is not None and low is not None and high is not None and not low <= default <= high:
+            self.fail(join_path(where, "default"), f"{default} is outside [{low}, {high}]")
+        return NumberNode(path, label, spec, integer)
+
+    def _array(self, spec: Mapping[str, Any], path: str, label: str, where: str) -> Node:
+        items = spec.get("items")
+        if items is None:
+            self.fail(where, "an array parameter needs 'items' (the definition of one item)")
+            return ConstantNode(path, label, None)
+        min_items = spec.get("minItems", 1)
+        max_items = spec.get("maxItems", min_items)
+        if not isinstance(min_items, int) or not isinstance(max_items, int) or min_items < 0:
+            self.fail(where, "minItems and maxItems must be whole numbers, 0 or more")
+            return ConstantNode(path, label, None)
+        if min_items > max_items:
+            self.fail(where, f"minItems ({min_items}) must not exceed maxItems ({max_items})")
+            return ConstantNode(path, label, None)
+        if max_items > 64:
+            self.fail(join_path(where, "maxItems"), f"at most 64 items are supported, got {max_items}")
+            return ConstantNode(path, label, None)
+        nodes = [
+            self.parse(items, join_path(path, i), join_path(label, i), join_path(where, "items"))
+            for i in range(max_items)
+        ]
+        return ArrayNode(path, label, nodes, min_items)

@@ -1,0 +1,59 @@
+"""The storage plug-in point: the single source of truth of a search.
+
+An implementation promises:
+
+- ``save_trial`` is atomic and durable when it returns: a crash right after loses nothing, a
+  crash during it leaves the previous version of that trial.
+- Exactly one process (the search runner) writes a search; any number of other processes may
+  read it at the same time and see only committed trials.
+- ``trials()`` returns trials ordered by number, as plain ``Trial`` objects that share nothing
+  with the storage (changing them changes nothing stored).
+- Several searches may share one database; each is addressed by its name.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from hypermax.trial import Trial
+
+
+class Storage(ABC):
+    """Trials and config of one named search."""
+
+    search_name: str
+
+    @abstractmethod
+    def save_config(self, config: dict[str, Any]) -> None:
+        """Record the resolved config the search runs with (replacing an older one)."""
+
+    @abstractmethod
+    def load_config(self) -> dict[str, Any] | None:
+        """The config recorded by ``save_config``, or None for a new search."""
+
+    @abstractmethod
+    def save_trial(self, trial: Trial) -> None:
+        """Insert or replace the trial with ``trial.number``."""
+
+    @abstractmethod
+    def trials(self) -> list[Trial]:
+        """Every trial of the search, by number."""
+
+    @abstractmethod
+    def mark_interrupted(self) -> list[int]:
+        """Turn trials left ``running`` by a dead search into ``interrupted``; their numbers."""
+
+    @abstractmethod
+    def rename_search(self, new_name: str) -> None:
+        """Move this search's records aside under another name (``--fresh``)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,96 @@
+"""Trials as files: ``trials.csv``, ``best.json`` and JSON exports, written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypermax.trial import Trial, best_trial
+
+FIXED_COLUMNS = ["trial", "status", "loss", "time", "error"]
+
+
+def _ordered_keys(dicts: list[dict[str, Any]]) -> list[str]:
+    keys: dict[str, None] = {}
+    for entry in dicts:
+        keys.update(dict.fromkeys(entry))
+    return list(keys)
+
+
+def trials_csv(trials: list[Trial]) -> str:
+    """CSV text: fixed columns, then every metric and metadata key, then every flat parameter."""
+    extra = [k for k in _ordered_keys([{**t.metrics, **t.metadata} for t in trials])
+             if k not in FIXED_COLUMNS]
+    params = _ordered_keys([t.flat for t in trials])
+    header = FIXED_COLUMNS + extra + [p for p in params if p not in FIXED_COLUMNS + extra]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for t in trials:
+        values = {**t.flat, **t.metadata, **t.metrics}
+        fixed = [t.number, t.status.value, t.loss, t.time, t.error or ""]
+        writer.writerow(fixed + [_cell(values.get(column)) for column in header[len(fixed) :]])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
+
+
+def trial_dict(trial: Trial) -> dict[str, Any]:
+    """A JSON-ready view of one trial."""
+    return {
+        "trial": trial.number,
+        "status": trial.status.value,
+        "loss": trial.loss,
+        "params": trial.params,
+        "flat_params": trial.flat,
+        "metrics": trial.metrics,
+        "metadata": trial.metadata,
+        "time": trial.time,
+        "measured_time": trial.measured_time,
+        "started_at": trial.started_at.isoformat() if trial.started_at else None,
+        "finished_at": trial.finished_at.isoformat() if trial.finished_at else None,
+        "error": trial.error,
+        "traceback": trial.traceback,
+        "log": trial.log_path,
+        "resources": trial.resources,
+    }
+
+
+def best_dict(trials: list[Trial]) -> dict[str, Any] | None:
+    best = best_trial(trials)
+    if best is None:
+        return None
+    return {"trial": best.number, "loss": best.loss, "params": best.params,
+            "metrics": best.metrics, "time": best.time}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_results_files(results_dir: Path, trials: list[Trial]) -> None:
+    """Keep ``trials.csv`` and ``best.json`` of a results folder current."""
+    write_atomic(results_dir / "trials.csv", trials_csv(trials))
+    best = best_dict(trials)
+    if best is not None:
+        write_atomic(results_dir / "best.json", json.dumps(best, indent=2) + "\n")

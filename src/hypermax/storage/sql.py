@@ -1,0 +1,189 @@
+"""SQLite and PostgreSQL storage through SQLAlchemy Core (one schema for both)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.storage.base import Storage
+from hypermax.trial import Trial, TrialStatus
+
+SQLITE_FILENAME = "hypermax.db"
+
+metadata = MetaData()
+searches = Table(
+    "hypermax_searches",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("config", JSON, nullable=True),
+)
+trials_table = Table(
+    "hypermax_trials",
+    metadata,
+    Column("search_id", Integer, ForeignKey("hypermax_searches.id"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("flat", JSON, nullable=False),
+    Column("loss", Float, nullable=True),
+    Column("metrics", JSON, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("time", Float, nullable=True),
+    Column("measured_time", Float, nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("traceback", Text, nullable=True),
+    Column("log_path", Text, nullable=True),
+    Column("resources", JSON, nullable=False),
+)
+_TRIAL_FIELDS = [c.name for c in trials_table.columns if c.name != "search_id"]
+
+
+def sqlite_url(results_dir: Path) -> str:
+    return f"sqlite:///{results_dir / SQLITE_FILENAME}"
+
+
+def normalize_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _enable_sqlite_wal(engine: Engine) -> None:
+    """WAL lets UIs and exports read while the runner writes; FULL sync makes commits durable."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+class SQLStorage(Storage):
+    """Storage in any database SQLAlchemy reaches; tables are created on first use."""
+
+    def __init__(self, url: str, search_name: str, create: bool = True):
+        self.url = normalize_url(url)
+        self.search_name = search_name
+        try:
+            self.engine = create_engine(self.url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                _enable_sqlite_wal(self.engine)
+            if create:
+                metadata.create_all(self.engine)
+            self._search_id = self._find_or_create(create)
+        except SQLAlchemyError as error:
+            raise ConfigError(
+                ConfigIssue("search.storage", f"cannot use database {url!r}: {error.orig or error}")
+            ) from error
+
+    def _find_or_create(self, create: bool) -> int | None:
+        with self.engine.begin() as connection:
+            found = connection.execute(
+                select(searches.c.id).where(searches.c.name == self.search_name)
+            ).scalar()
+            if found is not None or not create:
+                return found
+            return connection.execute(
+                insert(searches).values(name=self.search_name, created_at=datetime.now(timezone.utc))
+            ).inserted_primary_key[0]
+
+    def save_config(self, config: dict[str, Any]) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(searches).where(searches.c.id == self._search_id).values(config=config)
+            )
+
+    def load_config(self) -> dict[str, Any] | None:
+        if self._search_id is None:
+            return None
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(searches.c.config).where(searches.c.id == self._search_id)
+            ).scalar()
+
+    def save_trial(self, trial: Trial) -> None:
+        row = {name: getattr(trial, name) for name in _TRIAL_FIELDS}
+        row["status"] = trial.status.value
+        key = (trials_table.c.search_id == self._search_id) & (
+            trials_table.c.number == trial.number
+        )
+        with self.engine.begin() as connection:
+            changed = connection.execute(update(trials_table).where(key).values(**row)).rowcount
+            if not changed:
+                connection.execute(insert(trials_table).values(search_id=self._search_id, **row))
+
+    def trials(self) -> list[Trial]:
+        if self._search_id is None:
+            return []
+        query = (
+            select(*[trials_table.c[name] for name in _TRIAL_FIELDS])
+            .where(trials_table.c.search_id == self._search_id)
+            .order_by(trials_table.c.number)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [self._trial(row) for row in rows]
+
+    @staticmethod
+    def _trial(row: Any) -> Trial:
+        values = dict(row)
+        values["status"] = TrialStatus(values["status"])
+        values["started_at"] = _aware(values["started_at"])
+        values["finished_at"] = _aware(values["finished_at"])
+        return Trial(**values)
+
+    def mark_interrupted(self) -> list[int]:
+        running = (trials_table.c.search_id == self._search_id) & (
+            trials_table.c.status == TrialStatus.RUNNING.value
+        )
+        with self.engine.begin() as connection:
+            numbers = list(connection.execute(select(trials_table.c.number).where(running)).scalars())
+            connection.execute(
+                update(trials_table).where(running).values(status=TrialStatus.INTERRUPTED.value)
+            )
+        return numbers
+
+    def rename_search(self, new_name: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(searches).where(searches.c.id == self._search_id).values(name=new_name)
+            )
+        self.search_name = new_name
+
+    def close(self) -> None:
+        self.engine.dispose()
