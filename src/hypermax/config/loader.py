@@ -186,7 +186,7 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
                 '{"type": "python_function", "module": "model", "name": "train"}',
             )
         )
-    if function is not None:
+    if function is not None and require_function:
         if not function.get("module") and not function.get("src"):
             issues.append(ConfigIssue("function", "give 'module' (importable name) or 'src' (file)"))
         if function.get("module") and function.get("src"):

@@ -131,22 +131,24 @@ class _HyperoptOptimizer(Optimizer):
         """Hyperopt's ``suggest(new_ids, domain, trials, seed)`` function to use."""
 
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
-        trials = self._trials_from(history)
+        trials, count = self._trials_from(history)
         algorithm = self.algorithm()
         suggestions: list[Flat] = []
         for offset in range(n):
-            tid = len(trials.trials)
+            tid = count + offset
             docs = algorithm([tid], self.domain, trials, self.seed_for(history, offset))
             vals = {label: v[0] for label, v in docs[0]["misc"]["vals"].items() if v}
             flat: Flat = {}
             vals_to_flat(self.space.root, vals, flat)
             suggestions.append(flat)
-            self._add(trials, tid, vals, {"status": "new"})
+            self._add(trials, tid, vals, {"status": "new"})  # pending: later picks avoid it
             trials.refresh()
         return suggestions
 
-    def _trials_from(self, history: Sequence[Trial]) -> Trials:
+    def _trials_from(self, history: Sequence[Trial]) -> tuple[Trials, int]:
+        """A hyperopt ``Trials`` holding the history, and how many trials it holds."""
         trials = Trials()
+        count = 0
         for trial in history:
             if trial.status is TrialStatus.INTERRUPTED:
                 continue
@@ -155,9 +157,10 @@ class _HyperoptOptimizer(Optimizer):
                 flat_to_vals(self.space.root, trial.flat, vals)
             except (KeyError, ValueError, IndexError, TypeError):
                 continue  # recorded under an older space; it cannot inform this one
-            self._add(trials, len(trials.trials), vals, _result_for(trial))
+            self._add(trials, count, vals, _result_for(trial))
+            count += 1
         trials.refresh()
-        return trials
+        return trials, count
 
     def _add(self, trials: Trials, tid: int, vals: Mapping[str, Any], result: dict) -> None:
         misc = {
@@ -177,7 +180,7 @@ class TPE(_HyperoptOptimizer):
     """Hyperopt's Tree-structured Parzen Estimator.
 
     Settings (``search.tpe``): ``gamma`` (share of trials deemed good, 0.25), ``candidates``
-    (samples scored per suggestion, 24), ``startup_trials`` (random trials first, 20),
+    (samples scored per suggestion, 24), ``startup_trials`` (random trials first, 10; hyperopt itself uses 20),
     ``prior_weight`` (1.0).
     """
 
@@ -187,7 +190,7 @@ class TPE(_HyperoptOptimizer):
             tpe.suggest,
             gamma=s.get("gamma", 0.25),
             n_EI_candidates=s.get("candidates", 24),
-            n_startup_jobs=s.get("startup_trials", 20),
+            n_startup_jobs=s.get("startup_trials", 10),
             prior_weight=s.get("prior_weight", 1.0),
             verbose=False,
         )

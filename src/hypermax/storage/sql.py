@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.storage.base import Storage
@@ -100,7 +101,11 @@ class SQLStorage(Storage):
         self.url = normalize_url(url)
         self.search_name = search_name
         try:
-            self.engine = create_engine(self.url, future=True)
+            self.engine = (
+                create_engine(self.url, poolclass=StaticPool)  # one shared in-memory database
+                if self.url == "sqlite://"
+                else create_engine(self.url)
+            )
             if self.engine.dialect.name == "sqlite":
                 _enable_sqlite_wal(self.engine)
             if create:

@@ -1,0 +1,195 @@
+"""The ``hypermax`` command: wires config, search, storage and output together.
+
+Exit codes: 0 done, 2 invalid config or arguments, 130 interrupted (run again to resume),
+1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from hypermax import __version__
+from hypermax.config import Config, config_schema, load_config
+from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.optimizers import create_optimizer
+from hypermax.progress import ProgressPrinter, best_summary
+from hypermax.search import Search, executor_for, start_over
+from hypermax.storage import SQLITE_FILENAME, SQLStorage, sqlite_url
+from hypermax.storage.export import best_dict, trial_dict, trials_csv
+
+COMMANDS = ("run", "validate", "sample", "export", "init", "schema")
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hypermax",
+        description="Hyperparameter search from one config file. "
+        "`hypermax search.json` runs (or resumes) the search it describes.",
+    )
+    parser.add_argument("--version", action="version", version=f"hypermax {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run or resume a search (the default command)")
+    run.add_argument("config", type=Path, help="search.json or search.yaml")
+    run.add_argument("--no-ui", action="store_true", help="print progress only (headless)")
+    run.add_argument("--fresh", action="store_true",
+                     help="start over; earlier results are moved aside, never deleted")
+    run.add_argument("--iterations", type=int, metavar="N",
+                     help="total trials wanted (raise it to extend a finished search)")
+
+    validate = commands.add_parser("validate", help="check a config and that its model loads")
+    validate.add_argument("config", type=Path)
+
+    sample = commands.add_parser("sample", help="print the next parameter sets the search "
+                                 "would try, given the results so far")
+    sample.add_argument("config", type=Path)
+    sample.add_argument("-n", type=int, default=5, help="how many (default 5)")
+
+    export = commands.add_parser("export", help="write a results folder's trials as CSV/JSON")
+    export.add_argument("results", type=Path, help="results folder, e.g. hypermax_results/name")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--what", choices=("trials", "best"), default="trials")
+    export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+
+    init = commands.add_parser("init", help="write a working search.json and model.py")
+    init.add_argument("directory", type=Path, nargs="?", default=Path("."))
+    init.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    commands.add_parser("schema", help="print the JSON Schema of config files")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] not in COMMANDS and not arguments[0].startswith("-"):
+        arguments.insert(0, "run")
+    parser = _parser()
+    options = parser.parse_args(arguments)
+    if options.command is None:
+        parser.print_help()
+        return EXIT_CONFIG
+    handler = {
+        "run": _run, "validate": _validate, "sample": _sample, "export": _export,
+        "init": _init, "schema": _schema,
+    }[options.command]
+    try:
+        return handler(options)
+    except ConfigError as error:
+        print(f"hypermax: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _load(path: Path, iterations: int | None = None) -> Config:
+    config = load_config(path)
+    if iterations is not None:
+        if iterations < 1:
+            raise ConfigError(ConfigIssue("--iterations", f"must be 1 or more, got {iterations}"))
+        config.search.iterations = iterations
+    return config
+
+
+def _run(options: argparse.Namespace) -> int:
+    config = _load(options.config, options.iterations)
+    if options.fresh:
+        for message in start_over(config):
+            print(message, file=sys.stderr)
+    printer = ProgressPrinter()
+    search = Search(config, listeners=[printer])
+    try:
+        result = search.run()
+    except KeyboardInterrupt:
+        printer.close()
+        print("\nInterrupted. Run the same command again to resume.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(best_summary(result.best))
+    print(f"Results: {result.results_dir}")
+    return 0
+
+
+def _validate(options: argparse.Namespace) -> int:
+    config = _load(options.config)
+    executor = executor_for(config)
+    executor.start()
+    executor.stop()
+    space = config.space
+    print(f"{options.config}: valid. {len(space.parameters())} parameters, "
+          f"cardinality {space.cardinality():g}; method {config.search.method}, "
+          f"{config.search.iterations} iterations.")
+    return 0
+
+
+def _existing_storage(config: Config) -> SQLStorage | None:
+    if config.search.storage:
+        return SQLStorage(config.search.storage, config.search.name, create=False)
+    if (config.results_dir / SQLITE_FILENAME).exists():
+        return SQLStorage(sqlite_url(config.results_dir), config.search.name, create=False)
+    return None
+
+
+def _sample(options: argparse.Namespace) -> int:
+    config = _load(options.config)
+    storage = _existing_storage(config)
+    history = []
+    if storage is not None:
+        with storage:
+            history = storage.trials()
+    optimizer = create_optimizer(
+        config.search.method, config.space, config.search.seed, config.search.method_settings
+    )
+    for flat in optimizer.suggest(history, options.n):
+        print(json.dumps(config.space.nested(flat), default=str))
+    return 0
+
+
+def _export(options: argparse.Namespace) -> int:
+    folder: Path = options.results
+    saved = folder / "config.json"
+    if not saved.exists():
+        raise ConfigError(ConfigIssue(
+            "results", f"{folder} is not a hypermax results folder (it has no config.json)"))
+    search = json.loads(saved.read_text("utf-8")).get("search", {})
+    url = search.get("storage") or sqlite_url(folder.resolve())
+    with SQLStorage(url, search.get("name", folder.name), create=False) as storage:
+        trials = storage.trials()
+    if options.what == "best":
+        best = best_dict(trials)
+        text = json.dumps(best, indent=2) + "\n" if options.format == "json" else \
+            trials_csv([t for t in trials if best and t.number == best["trial"]])
+    elif options.format == "csv":
+        text = trials_csv(trials)
+    else:
+        text = json.dumps([trial_dict(t) for t in trials], indent=2, default=str) + "\n"
+    if options.output:
+        options.output.write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _init(options: argparse.Namespace) -> int:
+    target: Path = options.directory
+    target.mkdir(parents=True, exist_ok=True)
+    templates = resources.files("hypermax").joinpath("templates")
+    names = ("search.json", "model.py")
+    existing = [n for n in names if (target / n).exists()]
+    if existing and not options.force:
+        raise ConfigError(ConfigIssue(
+            "init", f"{', '.join(existing)} already exist in {target}; use --force to overwrite"))
+    for name in names:
+        (target / name).write_text(templates.joinpath(name).read_text("utf-8"), "utf-8")
+    print(f"Wrote {target / 'search.json'} and {target / 'model.py'}. "
+          f"Run: hypermax {target / 'search.json'}")
+    return 0
+
+
+def _schema(options: argparse.Namespace) -> int:
+    print(json.dumps(config_schema(), indent=2))
+    return 0

@@ -1,0 +1,77 @@
+"""The executor plug-in point: runs trials somewhere else and reports what happened.
+
+An implementation promises:
+
+- Trial code never runs in the search process: a crash, hang or leak of the model can fail or
+  kill its trial, never the search.
+- ``start()`` checks that the model can be loaded before any trial runs and raises ConfigError
+  (naming the config path) when it cannot.
+- Every submitted trial comes back exactly once from ``wait()`` as a ``TrialOutcome`` (a result,
+  an error, or a kill), unless ``stop()`` ended it first.
+- ``stop()`` ends every running trial and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class OutcomeKind(str, Enum):
+    RESULT = "result"
+    ERROR = "error"
+    KILLED = "killed"
+
+
+@dataclass
+class TrialRequest:
+    """What an executor needs to run one trial: its number, the nested params, the log file."""
+
+    number: int
+    params: Any
+    log_path: Path
+
+
+@dataclass
+class TrialOutcome:
+    """How a trial ended. ``value`` is what the model returned (for ``result``)."""
+
+    number: int
+    kind: OutcomeKind
+    measured_time: float
+    value: Any = None
+    error: str | None = None
+    traceback: str | None = None
+    resources: dict[str, Any] = field(default_factory=dict)
+
+
+class Executor(ABC):
+    """Runs up to ``capacity`` trials at once."""
+
+    capacity: int = 1
+
+    @abstractmethod
+    def start(self) -> None:
+        """Prepare workers and check the model loads; ConfigError if it cannot."""
+
+    @abstractmethod
+    def submit(self, request: TrialRequest) -> None:
+        """Start a trial; at most ``capacity`` may run at once."""
+
+    @abstractmethod
+    def wait(self, timeout: float) -> list[TrialOutcome]:
+        """Outcomes of trials that ended, waiting up to ``timeout`` seconds for the first."""
+
+    @abstractmethod
+    def stop(self) -> list[int]:
+        """End all running trials and workers; the numbers of trials that were cut short."""
+
+    def __enter__(self) -> Executor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

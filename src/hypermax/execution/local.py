@@ -1,0 +1,339 @@
+"""Runs Python trials in worker processes on this machine.
+
+Each worker loads the model once and then runs trials one after another, so a heavy import
+(scikit-learn, torch) is paid per worker, not per trial. A worker that dies (segfault, OS kill,
+``os._exit``) fails only its trial and is replaced on the next submit. While trials run, the
+executor samples their process trees and kills a trial past ``auto_kill_max_time`` or a memory
+limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.python_function import FunctionSource, LoadError
+
+MIB = 1024 * 1024
+SAMPLE_INTERVAL = 0.1
+KILL_GRACE = 1.0
+LOAD_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Auto-kill thresholds; None disables one. Memory in MiB (1024-based)."""
+
+    max_time: float | None = None
+    max_ram: float | None = None
+    max_system_ram: float | None = None
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when the search process dies (even by kill -9)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int) -> None:
+    """The loop of one worker process: load the model, then run trials sent over the pipe."""
+    _die_with_parent()
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle
+    try:
+        function = source.load()
+    except LoadError as error:
+        connection.send(("load_error", error.path, error.message, traceback.format_exc()))
+        return
+    connection.send(("ready",))
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        number, params, log_path = message
+        outcome = _run_one(function, number, params, log_path)
+        try:
+            connection.send(outcome)  # pickles first, so a failure here sends nothing
+        except Exception as error:  # noqa: BLE001 - an unpicklable result fails the trial clearly
+            kind = type(outcome[2]).__name__
+            connection.send(("error", number,
+                             f"the model returned a {kind} that cannot be sent back: {error}",
+                             None, outcome[-1]))
+
+
+def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path: str) -> tuple:
+    """Run one trial with stdout/stderr going to its log file."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "ab", buffering=0) as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        start = time.perf_counter()
+        try:
+            value = function(params)
+            outcome: tuple = ("result", number, value, time.perf_counter() - start)
+        except BaseException as error:  # noqa: BLE001 - any failure of the model fails the trial
+            elapsed = time.perf_counter() - start
+            text = traceback.format_exc()
+            sys.stderr.write(text)
+            outcome = ("error", number, f"{type(error).__name__}: {error}", text, elapsed)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+    return outcome
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Connection
+    request: TrialRequest | None = None
+    started: float = 0.0
+    peak_ram: float = 0.0
+    ready: bool = False
+    load_error: tuple | None = None
+    samples: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def alive(self) -> bool:
+        return bool(self.process.is_alive())
+
+
+def _log_tail(path: Path, size: int = 2000) -> str:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, stream.tell() - size))
+            return stream.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _tree_rss(pid: int) -> float:
+    total = 0
+    for process in _tree(pid):
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total / MIB
+
+
+def kill_tree(pid: int, grace: float = KILL_GRACE) -> None:
+    """SIGTERM a process and all its descendants, then SIGKILL whatever is left."""
+    processes = _tree(pid)
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=grace)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=grace)
+
+
+def _exit_description(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"the trial's process was killed by {name}"
+    return f"the trial's process exited with code {exitcode} before returning a result"
+
+
+class LocalExecutor(Executor):
+    """Python functions in warm worker processes, ``capacity`` trials at once."""
+
+    def __init__(self, source: FunctionSource, capacity: int = 1, limits: Limits | None = None):
+        self.source = source
+        self.capacity = capacity
+        self.limits = limits or Limits()
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self._context = multiprocessing.get_context(method)
+        self._workers: list[_Worker] = []
+        self._last_sample = 0.0
+
+    def start(self) -> None:
+        worker = self._spawn()
+        deadline = time.monotonic() + LOAD_TIMEOUT
+        while not worker.ready and worker.load_error is None and time.monotonic() < deadline:
+            if worker.connection.poll(0.05):
+                self._read_status(worker)
+            elif not worker.alive and not worker.connection.poll():
+                worker.load_error = ("function", _exit_description(worker.process.exitcode), "")
+        if worker.load_error is not None or not worker.ready:
+            path, message, _ = worker.load_error or ("function", "loading the model timed out", "")
+            self._retire(worker)
+            raise ConfigError(ConfigIssue(path, message))
+
+    def _spawn(self) -> _Worker:
+        ours, theirs = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_worker_main, args=(theirs, self.source, os.getpid()), daemon=True
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        process.start()
+        theirs.close()
+        worker = _Worker(process=process, connection=ours)
+        self._workers.append(worker)
+        return worker
+
+    def _read_status(self, worker: _Worker) -> tuple | None:
+        """Read one message; returns it when it is a trial's outcome."""
+        message = worker.connection.recv()
+        if message[0] == "ready":
+            worker.ready = True
+            return None
+        if message[0] == "load_error":
+            worker.load_error = tuple(message[1:])
+            return None
+        return message
+
+    def submit(self, request: TrialRequest) -> None:
+        idle = [w for w in self._workers if w.request is None and w.alive and not w.load_error]
+        worker = idle[0] if idle else self._spawn()
+        request.log_path.parent.mkdir(parents=True, exist_ok=True)
+        worker.request = request
+        worker.started = time.monotonic()
+        worker.peak_ram = 0.0
+        worker.connection.send((request.number, request.params, str(request.log_path)))
+
+    def wait(self, timeout: float) -> list[TrialOutcome]:
+        busy = [w for w in self._workers if w.request is not None]
+        if not busy:
+            return []
+        ready = wait(
+            [w.connection for w in busy] + [w.process.sentinel for w in busy],
+            timeout=min(timeout, SAMPLE_INTERVAL),
+        )
+        outcomes: list[TrialOutcome] = []
+        for worker in busy:
+            outcome = self._collect(worker, ready)
+            if outcome is not None:
+                outcomes.append(outcome)
+        now = time.monotonic()
+        if now - self._last_sample >= SAMPLE_INTERVAL:
+            self._last_sample = now
+            outcomes += self._enforce_limits(now)
+        return outcomes
+
+    def _collect(self, worker: _Worker, ready: list[Any]) -> TrialOutcome | None:
+        request = worker.request
+        assert request is not None
+        elapsed = time.monotonic() - worker.started
+        while True:
+            try:
+                if not worker.connection.poll():
+                    break
+                message = self._read_status(worker)
+            except (EOFError, OSError):
+                break
+            if worker.load_error is not None:
+                self._retire(worker)
+                path, message_text, trace = worker.load_error
+                return self._finish(worker, request, OutcomeKind.ERROR, elapsed,
+                                    error=f"{path}: {message_text}", traceback=trace)
+            if message is None:
+                continue
+            if message[0] == "result":
+                return self._finish(worker, request, OutcomeKind.RESULT, message[3],
+                                    value=message[2])
+            return self._finish(worker, request, OutcomeKind.ERROR, message[4],
+                                error=message[2], traceback=message[3])
+        if worker.process.sentinel in ready or not worker.alive:
+            worker.process.join(1.0)
+            description = _exit_description(worker.process.exitcode)
+            self._retire(worker)
+            return self._finish(worker, request, OutcomeKind.ERROR, elapsed, error=description,
+                                traceback=_log_tail(request.log_path) or None)
+        return None
+
+    def _finish(self, worker: _Worker, request: TrialRequest, kind: OutcomeKind, seconds: float,
+                **details: Any) -> TrialOutcome:
+        worker.request = None
+        resources = {"peak_ram_mib": round(worker.peak_ram, 1)} if worker.peak_ram else {}
+        return TrialOutcome(request.number, kind, seconds, resources=resources, **details)
+
+    def _enforce_limits(self, now: float) -> list[TrialOutcome]:
+        outcomes = []
+        limits = self.limits
+        system_used = None
+        if limits.max_system_ram is not None:
+            memory = psutil.virtual_memory()
+            system_used = (memory.total - memory.available) / MIB
+        for worker in [w for w in self._workers if w.request is not None]:
+            elapsed = now - worker.started
+            ram = _tree_rss(worker.process.pid)
+            worker.peak_ram = max(worker.peak_ram, ram)
+            reason = None
+            if limits.max_time is not None and elapsed > limits.max_time:
+                reason = f"ran {elapsed:.1f} s, past auto_kill_max_time ({limits.max_time} s)"
+            elif limits.max_ram is not None and ram > limits.max_ram:
+                reason = f"used {ram:.0f} MiB, past auto_kill_max_ram ({limits.max_ram} MiB)"
+            elif system_used is not None and system_used > limits.max_system_ram:  # type: ignore[operator]
+                reason = (f"system memory in use reached {system_used:.0f} MiB, past "
+                          f"auto_kill_max_system_ram ({limits.max_system_ram} MiB)")
+            if reason is not None:
+                request = worker.request
+                assert request is not None
+                kill_tree(worker.process.pid)
+                self._retire(worker)
+                outcomes.append(self._finish(worker, request, OutcomeKind.KILLED, elapsed,
+                                             error=f"killed: {reason}"))
+        return outcomes
+
+    def _retire(self, worker: _Worker) -> None:
+        if worker in self._workers:
+            self._workers.remove(worker)
+        with contextlib.suppress(OSError):
+            worker.connection.close()
+        if worker.alive:
+            kill_tree(worker.process.pid, grace=0.2)
+        worker.process.join(1.0)
+
+    def stop(self) -> list[int]:
+        cut_short = [w.request.number for w in self._workers if w.request is not None]
+        for worker in list(self._workers):
+            if worker.request is None and worker.alive:
+                with contextlib.suppress(OSError):
+                    worker.connection.send(None)
+        for worker in list(self._workers):
+            if worker.request is None:
+                worker.process.join(0.5)
+            self._retire(worker)
+        return cut_short

@@ -1,0 +1,85 @@
+"""Headless progress output: a rich progress bar on a terminal, one plain line per trial else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hypermax.search import SearchEvent
+from hypermax.trial import Trial, TrialStatus
+
+
+def _loss_text(trial: Trial) -> str:
+    return f"{trial.loss:.6g}" if trial.loss is not None else "-"
+
+
+def trial_line(event: SearchEvent) -> str:
+    """One line about a finished trial, e.g. ``trial 3/30 ok loss 0.12 (best 0.1 @1) 1.2s``."""
+    trial = event.trial
+    assert trial is not None
+    text = f"trial {trial.number:>4}  [{event.finished}/{event.total}]  {trial.status.value:<7}"
+    text += f" loss {_loss_text(trial):<10}"
+    if trial.measured_time is not None:
+        text += f" {trial.measured_time:7.2f}s"
+    if event.best is not None:
+        text += f"   best {_loss_text(event.best)} (trial {event.best.number})"
+    if trial.status is not TrialStatus.OK and trial.error:
+        text += f"   {trial.error.splitlines()[-1][:120]}"
+    return text
+
+
+def best_summary(best: Trial | None) -> str:
+    if best is None:
+        return "No trial succeeded yet."
+    return (
+        f"Best trial: {best.number}  loss {_loss_text(best)}\n"
+        + json.dumps(best.params, indent=2, default=str)
+    )
+
+
+class ProgressPrinter:
+    """A search listener that prints progress to ``stream``."""
+
+    def __init__(self, stream: TextIO | None = None, force_plain: bool = False):
+        self.stream = stream or sys.stdout
+        self.fancy = not force_plain and self.stream.isatty()
+        self._progress: Progress | None = None
+        self._task = None
+
+    def __call__(self, event: SearchEvent) -> None:
+        if self.fancy:
+            self._rich(event)
+        elif event.kind == "started":
+            print(f"search: {event.finished}/{event.total} trials done", file=self.stream, flush=True)
+        elif event.kind == "trial_finished":
+            print(trial_line(event), file=self.stream, flush=True)
+
+    def _rich(self, event: SearchEvent) -> None:
+        if event.kind == "started":
+            self._progress = Progress(
+                TextColumn("[bold]search"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=Console(file=self.stream),
+                auto_refresh=False,  # no background thread: workers are forked from this process
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("", total=event.total, completed=event.finished)
+        elif self._progress is not None and self._task is not None:
+            if event.kind == "trial_finished":
+                self._progress.console.print(trial_line(event))
+            best = f"best {_loss_text(event.best)}" if event.best else ""
+            self._progress.update(self._task, completed=event.finished, description=best)
+            self._progress.refresh()
+            if event.kind == "finished":
+                self._progress.stop()
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()

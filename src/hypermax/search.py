@@ -1,0 +1,243 @@
+"""The search runner: the one part that knows config, optimizer, executor and storage.
+
+It keeps ``parallel`` trials in flight: asks the optimizer, records the trial as running, submits
+it, and records its outcome the moment it ends. Storage is written on every change, so the search
+can be killed at any time and resumed by running it again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from hypermax.config import Config
+from hypermax.errors import TrialError
+from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.local import Limits, LocalExecutor
+from hypermax.execution.python_function import FunctionSource
+from hypermax.loss import compute_loss
+from hypermax.optimizers import create_optimizer
+from hypermax.storage import SQLStorage, Storage, sqlite_url
+from hypermax.storage.export import write_atomic, write_results_files
+from hypermax.trial import Trial, TrialStatus, best_trial
+
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class SearchEvent:
+    """What listeners (progress output, UIs) hear: ``started``, ``trial_finished``, ``finished``."""
+
+    kind: str
+    finished: int
+    total: int
+    trial: Trial | None = None
+    best: Trial | None = None
+
+
+Listener = Callable[[SearchEvent], None]
+
+
+@dataclass
+class SearchResult:
+    """The outcome of a search: best parameters in the nested form the model received."""
+
+    trials: list[Trial]
+    results_dir: Path | None
+    best: Trial | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.best = best_trial(self.trials)
+
+    @property
+    def best_params(self) -> Any:
+        return self.best.params if self.best else None
+
+    @property
+    def best_loss(self) -> float | None:
+        return self.best.loss if self.best else None
+
+
+def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -> Executor:
+    """The local executor for a config's ``function`` section (or a callable)."""
+    spec = config.function
+    if function is not None:
+        source = FunctionSource(function=function)
+    else:
+        assert spec is not None, "config has no function section"
+        source = FunctionSource(
+            module=spec.module, src=spec.src, name=spec.name, base_dir=str(config.base_dir)
+        )
+    limits = Limits(
+        max_time=spec.auto_kill_max_time if spec else None,
+        max_ram=spec.auto_kill_max_ram if spec else None,
+        max_system_ram=spec.auto_kill_max_system_ram if spec else None,
+    )
+    return LocalExecutor(source, capacity=config.search.parallel, limits=limits)
+
+
+def start_over(config: Config) -> list[str]:
+    """``--fresh``: move earlier results aside (never delete them); says what moved where."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    moved = []
+    folder = config.results_dir
+    if folder.exists():
+        target = folder.with_name(f"{folder.name}.old-{stamp}")
+        shutil.move(str(folder), str(target))
+        moved.append(f"earlier results moved to {target}")
+    if config.search.storage:
+        with open_storage(config, folder) as storage:
+            if storage.trials():
+                storage.rename_search(f"{config.search.name}.old-{stamp}")
+                moved.append(f"earlier trials in the database renamed to {storage.search_name!r}")
+    return moved
+
+
+def open_storage(config: Config, results_dir: Path) -> Storage:
+    url = config.search.storage or sqlite_url(results_dir)
+    return SQLStorage(url, config.search.name)
+
+
+class Search:
+    """One search, resumable: running it again continues where the last run stopped."""
+
+    def __init__(
+        self,
+        config: Config,
+        executor: Executor | None = None,
+        storage: Storage | None = None,
+        results_dir: Path | None = None,
+        listeners: Sequence[Listener] = (),
+    ):
+        self.config = config
+        self.executor = executor or executor_for(config)
+        self.results_dir = results_dir if results_dir is not None else config.results_dir
+        self._storage = storage
+        self.listeners = list(listeners)
+        self.optimizer = create_optimizer(
+            config.search.method, config.space, config.search.seed, config.search.method_settings
+        )
+        self.trials: dict[int, Trial] = {}
+
+    def run(self) -> SearchResult:
+        """Run until ``iterations`` trials have finished; Ctrl-C records running ones as
+        interrupted (they run again on resume) and re-raises."""
+        self.executor.start()
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        storage = self._storage or open_storage(self.config, self.results_dir)
+        try:
+            return self._run(storage)
+        finally:
+            self.executor.stop()
+            if self._storage is None:
+                storage.close()
+
+    def _run(self, storage: Storage) -> SearchResult:
+        storage.mark_interrupted()
+        search_section = {**self.config.raw.get("search", {}), "name": self.config.search.name}
+        saved = {**self.config.raw, "search": search_section}
+        storage.save_config(saved)
+        write_atomic(self.results_dir / "config.json", _json(saved))
+        self.trials = {t.number: t for t in storage.trials()}
+        write_results_files(self.results_dir, self._ordered())
+        reruns = [t for t in self._ordered() if t.status is TrialStatus.INTERRUPTED]
+        target = self.config.search.iterations
+        in_flight: dict[int, Trial] = {}
+        self._emit("started")
+        try:
+            while True:
+                finished = self._finished_count()
+                room = min(
+                    self.executor.capacity - len(in_flight), target - finished - len(in_flight)
+                )
+                for trial in self._next_trials(max(room, 0), reruns):
+                    self._start(storage, trial)
+                    in_flight[trial.number] = trial
+                if not in_flight:
+                    break
+                for outcome in self.executor.wait(POLL_SECONDS):
+                    trial = in_flight.pop(outcome.number)
+                    self._record(storage, trial, outcome)
+        except BaseException:
+            for number in self.executor.stop():
+                trial = self.trials[number]
+                trial.status = TrialStatus.INTERRUPTED
+                trial.finished_at = _now()
+                storage.save_trial(trial)
+            write_results_files(self.results_dir, self._ordered())
+            raise
+        self._emit("finished")
+        return SearchResult(self._ordered(), self.results_dir)
+
+    def _next_trials(self, count: int, reruns: list[Trial]) -> list[Trial]:
+        chosen = [reruns.pop(0) for _ in range(min(count, len(reruns)))]
+        if count > len(chosen):
+            history = self._ordered()
+            suggestions = self.optimizer.suggest(history, count - len(chosen))
+            number = max(self.trials, default=0) + 1
+            for offset, flat in enumerate(suggestions):
+                trial = Trial(number + offset, flat, self.config.space.nested(flat))
+                chosen.append(trial)
+                self.trials[trial.number] = trial
+        return chosen
+
+    def _start(self, storage: Storage, trial: Trial) -> None:
+        log_path = self.results_dir / "logs" / f"trial-{trial.number}.log"
+        trial.status = TrialStatus.RUNNING
+        trial.started_at = _now()
+        trial.finished_at = None
+        trial.log_path = str(log_path)
+        storage.save_trial(trial)
+        self.executor.submit(TrialRequest(trial.number, trial.params, log_path))
+
+    def _record(self, storage: Storage, trial: Trial, outcome: TrialOutcome) -> None:
+        trial.finished_at = _now()
+        trial.measured_time = outcome.measured_time
+        trial.time = outcome.measured_time
+        trial.resources = outcome.resources
+        trial.error, trial.traceback = outcome.error, outcome.traceback
+        if outcome.kind is OutcomeKind.RESULT:
+            try:
+                result = compute_loss(outcome.value, self.config.metrics, outcome.measured_time)
+            except TrialError as error:
+                trial.status, trial.error = TrialStatus.FAILED, str(error)
+            else:
+                trial.status, trial.loss = TrialStatus.OK, result.loss
+                trial.metrics, trial.metadata, trial.time = (
+                    result.metrics, result.metadata, result.time
+                )
+        elif outcome.kind is OutcomeKind.KILLED:
+            trial.status = TrialStatus.KILLED
+            trial.loss = self.config.function.auto_kill_loss if self.config.function else None
+        else:
+            trial.status = TrialStatus.FAILED
+        storage.save_trial(trial)
+        write_results_files(self.results_dir, self._ordered())
+        self._emit("trial_finished", trial)
+
+    def _finished_count(self) -> int:
+        return sum(1 for t in self.trials.values() if t.status.finished)
+
+    def _ordered(self) -> list[Trial]:
+        return [self.trials[n] for n in sorted(self.trials)]
+
+    def _emit(self, kind: str, trial: Trial | None = None) -> None:
+        event = SearchEvent(
+            kind, self._finished_count(), self.config.search.iterations, trial,
+            best_trial(self._ordered()),
+        )
+        for listener in self.listeners:
+            listener(event)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=str) + "\n"
