@@ -10,6 +10,7 @@ limit.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -59,6 +60,11 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
     if os.getppid() != parent_pid:
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle
+    # Python-level output must reach file descriptors 1 and 2, which each trial points at its
+    # log, even when the search process had replaced sys.stdout (Jupyter, pytest).
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as us
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    faulthandler.enable(sys.stderr)  # a segfault's Python traceback lands in the trial's log
     try:
         function = source.load()
     except LoadError as error:

@@ -1,0 +1,40 @@
+# `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	rm -rf examples/quickstart/hypermax_results/quickstart
+	cd examples/quickstart && ../../$(BIN)/hypermax search.json --no-ui
+
+services:
+	./scripts/start-services.sh
+
+test: $(VENV)/.dev-installed services
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/quality.py
+
+clean:
+	rm -rf $(VENV) examples/*/hypermax_results .pytest_cache

@@ -1,0 +1,220 @@
+"""The local executor with real worker processes: results, failures, kills, logs."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hypermax.errors import ConfigError
+from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.local import Limits, LocalExecutor
+from hypermax.execution.python_function import FunctionSource
+
+MODEL = '''
+import ctypes, os, subprocess, sys, time
+
+def square(p):
+    return (p["x"] - 1) ** 2
+
+def chatty(p):
+    print("hello from the model", p["x"])
+    print("to stderr", file=sys.stderr)
+    return 0.5
+
+def raises(p):
+    raise ValueError("bad learning rate")
+
+def exits(p):
+    sys.exit(3)
+
+def segfault(p):
+    ctypes.string_at(0)
+
+def hard_exit(p):
+    os._exit(7)
+
+def sleeps(p):
+    time.sleep(p.get("seconds", 30))
+    return 1.0
+
+def spawns_child(p):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with open(p["pid_file"], "w") as f:
+        f.write(str(child.pid))
+    time.sleep(60)
+
+def eats_memory(p):
+    block = bytearray(400 * 1024 * 1024)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(30)
+
+def unpicklable(p):
+    return lambda: 1
+
+def pid(p):
+    return os.getpid()
+'''
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    (tmp_path / "model.py").write_text(MODEL)
+    return tmp_path
+
+
+def run_trial(
+    model_dir: Path, name: str, params: dict | None = None, limits: Limits | None = None
+) -> TrialOutcome:
+    source = FunctionSource(module="model", name=name, base_dir=str(model_dir))
+    with LocalExecutor(source, limits=limits) as executor:
+        executor.submit(TrialRequest(1, params or {"x": 3}, model_dir / "logs" / "trial-1.log"))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            outcomes = executor.wait(0.5)
+            if outcomes:
+                return outcomes[0]
+    raise AssertionError("no outcome within 60 s")
+
+
+def test_result_comes_back_with_measured_time(model_dir: Path) -> None:
+    outcome = run_trial(model_dir, "square")
+    assert outcome.kind is OutcomeKind.RESULT
+    assert outcome.value == 4
+    assert outcome.measured_time >= 0
+
+
+def test_prints_go_to_the_trial_log(model_dir: Path) -> None:
+    run_trial(model_dir, "chatty")
+    log = (model_dir / "logs" / "trial-1.log").read_text()
+    assert "hello from the model 3" in log
+    assert "to stderr" in log
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("raises", "ValueError: bad learning rate"),
+        ("exits", "SystemExit: 3"),
+        ("segfault", "SIGSEGV"),
+        ("hard_exit", "exited with code 7"),
+        ("unpicklable", "cannot be sent back"),
+    ],
+)
+def test_failures_are_contained(model_dir: Path, name: str, expected: str) -> None:
+    outcome = run_trial(model_dir, name)
+    assert outcome.kind is OutcomeKind.ERROR
+    assert expected in (outcome.error or "")
+
+
+def test_exception_traceback_is_kept(model_dir: Path) -> None:
+    outcome = run_trial(model_dir, "raises")
+    assert "Traceback" in (outcome.traceback or "")
+    assert "def raises" in (outcome.traceback or "") or "raise ValueError" in outcome.traceback
+
+
+def test_time_limit_kills_the_trial(model_dir: Path) -> None:
+    outcome = run_trial(model_dir, "sleeps", limits=Limits(max_time=0.5))
+    assert outcome.kind is OutcomeKind.KILLED
+    assert "auto_kill_max_time" in (outcome.error or "")
+    assert outcome.measured_time < 10
+
+
+def test_ram_limit_kills_the_trial(model_dir: Path) -> None:
+    outcome = run_trial(model_dir, "eats_memory", limits=Limits(max_ram=200))
+    assert outcome.kind is OutcomeKind.KILLED
+    assert "auto_kill_max_ram" in (outcome.error or "")
+    assert outcome.resources["peak_ram_mib"] > 200
+
+
+def test_kill_takes_the_models_children_along(model_dir: Path) -> None:
+    pid_file = model_dir / "child.pid"
+    outcome = run_trial(
+        model_dir, "spawns_child", {"pid_file": str(pid_file)}, limits=Limits(max_time=1.5)
+    )
+    assert outcome.kind is OutcomeKind.KILLED
+    child = int(pid_file.read_text())
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+
+
+def test_workers_are_reused_between_trials(model_dir: Path) -> None:
+    source = FunctionSource(module="model", name="pid", base_dir=str(model_dir))
+    pids = []
+    with LocalExecutor(source) as executor:
+        for number in (1, 2, 3):
+            executor.submit(TrialRequest(number, {}, model_dir / f"trial-{number}.log"))
+            outcomes: list[TrialOutcome] = []
+            while not outcomes:
+                outcomes = executor.wait(1.0)
+            pids.append(outcomes[0].value)
+    assert len(set(pids)) == 1
+    assert pids[0] != os.getpid()
+
+
+def test_a_crashed_worker_is_replaced(model_dir: Path) -> None:
+    source = FunctionSource(module="model", name="segfault", base_dir=str(model_dir))
+    with LocalExecutor(source) as executor:
+        for number in (1, 2):
+            executor.submit(TrialRequest(number, {}, model_dir / f"trial-{number}.log"))
+            outcomes: list[TrialOutcome] = []
+            while not outcomes:
+                outcomes = executor.wait(1.0)
+            assert outcomes[0].kind is OutcomeKind.ERROR
+
+
+def test_parallel_trials_run_at_once(model_dir: Path) -> None:
+    source = FunctionSource(module="model", name="sleeps", base_dir=str(model_dir))
+    with LocalExecutor(source, capacity=2) as executor:
+        for number in (1, 2):
+            executor.submit(TrialRequest(number, {"seconds": 1.0}, model_dir / f"t{number}.log"))
+        workers = {p.pid for p in psutil.Process().children()}
+        done: list[TrialOutcome] = []
+        while len(done) < 2:
+            done += executor.wait(1.0)
+    assert len(workers) >= 2
+    assert {o.kind for o in done} == {OutcomeKind.RESULT}
+
+
+def test_stop_leaves_no_process_behind(model_dir: Path) -> None:
+    source = FunctionSource(module="model", name="sleeps", base_dir=str(model_dir))
+    executor = LocalExecutor(source, capacity=2)
+    executor.start()
+    for number in (1, 2):
+        executor.submit(TrialRequest(number, {}, model_dir / f"t{number}.log"))
+    time.sleep(0.3)
+    assert sorted(executor.stop()) == [1, 2]
+    assert [p for p in psutil.Process().children(recursive=True) if p.status() != "zombie"] == []
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "message"),
+    [
+        (FunctionSource(module="no_such_module", name="f"), "function.module", "No module named"),
+        (FunctionSource(module="model", name="missing"), "function.name", "has no function"),
+        (FunctionSource(src="nowhere.py", name="f"), "function.src", "does not exist"),
+    ],
+)
+def test_a_model_that_cannot_load_is_a_config_error(
+    model_dir: Path, source: FunctionSource, path: str, message: str
+) -> None:
+    source = FunctionSource(
+        module=source.module, src=source.src, name=source.name, base_dir=str(model_dir)
+    )
+    with pytest.raises(ConfigError) as caught:
+        LocalExecutor(source).start()
+    assert caught.value.issues[0].path == path
+    assert message in caught.value.issues[0].message
+
+
+def test_a_callable_runs_in_another_process() -> None:
+    source = FunctionSource(function=lambda params: os.getpid())
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {}, Path(os.devnull)))
+        outcomes: list[TrialOutcome] = []
+        while not outcomes:
+            outcomes = executor.wait(1.0)
+    assert outcomes[0].value != os.getpid()
