@@ -83,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(options)
     except ConfigError as error:
-        print(f"hypermax: {error}", file=sys.stderr)
+        config = getattr(options, "config", None)
+        print(f"hypermax: {error.in_file(str(config)) if config else error}", file=sys.stderr)
         return EXIT_CONFIG
 
 

@@ -25,9 +25,15 @@ class ConfigError(ValueError):
     def __init__(self, issues: list[ConfigIssue] | ConfigIssue, source: str | None = None):
         self.issues = [issues] if isinstance(issues, ConfigIssue) else list(issues)
         self.source = source
-        super().__init__(self._render())
+        super().__init__(self.issues)
 
-    def _render(self) -> str:
+    def in_file(self, source: str) -> ConfigError:
+        """The same error, naming the config file when it did not yet."""
+        if self.source is None:
+            self.source = source
+        return self
+
+    def __str__(self) -> str:
         where = f" in {self.source}" if self.source else ""
         if len(self.issues) == 1:
             return f"invalid config{where}: {self.issues[0]}"

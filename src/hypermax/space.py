@@ -365,7 +365,7 @@ class _Parser:
             self.fail(where, f"a {kind} parameter needs an 'enum' list of the values to try")
         elif kind is None:
             self.fail(
-                path,
+                where,
                 "cannot tell what this parameter is: give 'type' (number, integer, object, "
                 "array), an 'enum', a 'constant', or 'anyOf' branches",
             )
@@ -426,7 +426,7 @@ class _Parser:
             self.fail(join_path(where, "mode"), f"unknown mode {mode!r}; use uniform, normal or randint")
         if scaling not in ("linear", "logarithmic", "exponential"):
             self.fail(
-                join_path(path, "scaling"),
+                join_path(where, "scaling"),
                 f"unknown scaling {scaling!r}; use linear or logarithmic",
             )
         if mode == "normal":

@@ -80,7 +80,10 @@ def config_from_dict(
     """Validate a config given as data; the library API and the file loader both end here."""
     base_dir = base_dir or Path.cwd()
     where = str(source) if source else None
-    resolved = _RefResolver(data, base_dir).resolve()
+    try:
+        resolved = _RefResolver(data, base_dir).resolve()
+    except ConfigError as error:
+        raise error.in_file(where) if where else error
     issues = list(_schema_issues(resolved))
     if issues:
         raise ConfigError(issues, where)
@@ -104,9 +107,9 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
     settings = SearchSettings(
         name=search.get("name", default_name),
         method=method,
-        iterations=search.get("iterations", DEFAULT_ITERATIONS),
-        seed=search.get("seed"),
-        parallel=parallel,
+        iterations=int(search.get("iterations", DEFAULT_ITERATIONS)),
+        seed=None if search.get("seed") is None else int(search["seed"]),
+        parallel=int(parallel),
         storage=search.get("storage"),
         method_settings=dict(search.get(method, {})),
     )
@@ -165,6 +168,11 @@ def _explain(error: ValidationError) -> Iterator[ConfigIssue]:
     elif error.validator == "enum":
         options = ", ".join(map(repr, error.validator_value))
         yield ConfigIssue(path, f"{error.instance!r} is not allowed; use one of {options}")
+    elif error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "name":
+        yield ConfigIssue(
+            path, f"{error.instance!r} cannot name a folder: use letters, digits, '_', '-' and "
+            "'.', and not '.' or '..' alone"
+        )
     elif error.validator == "type":
         yield ConfigIssue(
             path, f"must be of type {error.validator_value}, got {type(error.instance).__name__} "
@@ -226,7 +234,11 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
 
 
 class _RefResolver:
-    """Replaces ``{"$ref": "file#/pointer"}`` with the referenced data (sibling keys win)."""
+    """Replaces ``{"$ref": "file#/pointer"}`` with the referenced data (sibling keys win).
+
+    A ``#/...`` reference inside another file points into that file, and file paths in it are
+    relative to that file's folder.
+    """
 
     def __init__(self, root: Mapping[str, Any], base_dir: Path):
         self.root = root
@@ -234,40 +246,53 @@ class _RefResolver:
         self.issues: list[ConfigIssue] = []
 
     def resolve(self) -> dict[str, Any]:
-        result = self._walk(copy.deepcopy(dict(self.root)), "", ())
+        result = self._walk(copy.deepcopy(dict(self.root)), "", (), self.root, self.base_dir)
         if self.issues:
             raise ConfigError(self.issues)
         return result
 
-    def _walk(self, node: Any, where: str, active: tuple[str, ...]) -> Any:
+    def _walk(
+        self, node: Any, where: str, active: tuple[str, ...], document: Any, folder: Path
+    ) -> Any:
         if isinstance(node, list):
-            return [self._walk(v, _dotted([where, i]) if where else str(i), active) for i, v in enumerate(node)]
+            return [
+                self._walk(v, _dotted([where, i]) if where else str(i), active, document, folder)
+                for i, v in enumerate(node)
+            ]
         if not isinstance(node, dict):
             return node
         if isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             at = f"{where}.$ref" if where else "$ref"
-            if ref in active:
+            file_part, _, pointer = ref.partition("#")
+            identity = f"{(folder / file_part).resolve() if file_part else id(document)}#{pointer}"
+            if identity in active:
                 self.issues.append(ConfigIssue(at, f"circular reference {ref!r}"))
                 return None
-            target = self._lookup(ref, at)
+            if file_part:
+                folder = (folder / file_part).parent
+                document = self._load(folder / Path(file_part).name, ref, at)
+            target = self._point(document, pointer, ref, at)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            resolved = self._walk(copy.deepcopy(target), where, (*active, ref))
+            resolved = self._walk(
+                copy.deepcopy(target), where, (*active, identity), document, folder
+            )
             if isinstance(resolved, dict):
-                return {**resolved, **self._walk(siblings, where, active)}
+                return {**resolved, **self._walk(siblings, where, active, document, folder)}
             return resolved
-        return {k: self._walk(v, f"{where}.{k}" if where else k, active) for k, v in node.items()}
+        return {
+            k: self._walk(v, f"{where}.{k}" if where else k, active, document, folder)
+            for k, v in node.items()
+        }
 
-    def _lookup(self, ref: str, at: str) -> Any:
-        file_part, _, pointer = ref.partition("#")
-        document: Any = self.root
-        if file_part:
-            target_file = self.base_dir / file_part
-            try:
-                document = read_document(target_file)
-            except ConfigError as error:
-                self.issues.append(ConfigIssue(at, f"cannot load {ref!r}: {error.issues[0].message}"))
-                return None
+    def _load(self, path: Path, ref: str, at: str) -> Any:
+        try:
+            return read_document(path)
+        except ConfigError as error:
+            self.issues.append(ConfigIssue(at, f"cannot load {ref!r}: {error.issues[0].message}"))
+            return None
+
+    def _point(self, document: Any, pointer: str, ref: str, at: str) -> Any:
         for part in [p for p in pointer.split("/") if p]:
             key = part.replace("~1", "/").replace("~0", "~")
             if isinstance(document, list) and key.isdigit() and int(key) < len(document):

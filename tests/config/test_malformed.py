@@ -1,0 +1,671 @@
+"""Malformed configs: each is refused with exit code 2, the config path and a useful message.
+
+Every case writes its files into a fresh folder and runs ``hypermax validate`` in-process. The
+cases start from one valid config (``BASE``) and break exactly one thing, so the reported
+problem can only come from that change.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hypermax.cli import main
+
+MODEL = "hm_malformed_model"
+MODEL_SOURCE = "def train(params):\n    return 0.0\n"
+
+BASE: dict[str, Any] = {
+    "hyperparameters": {
+        "type": "object",
+        "properties": {
+            "lr": {"type": "number", "min": 0.001, "max": 1.0, "scaling": "logarithmic"},
+            "kind": {"type": "string", "enum": ["a", "b"]},
+        },
+    },
+    "function": {"type": "python_function", "module": MODEL, "name": "train"},
+    "search": {"name": "malformed", "method": "tpe", "iterations": 5},
+}
+
+
+@dataclass
+class Case:
+    """One malformed config: what to write, and what the error must say."""
+
+    id: str
+    config: str | dict[str, Any]
+    files: dict[str, str] = field(default_factory=dict)
+    path: str = ""
+    message: str = ""
+    filename: str = "search.json"
+
+
+def with_params(**specs: Any) -> dict[str, Any]:
+    """BASE with these parameters added to (or replacing) the top-level properties."""
+    config = copy.deepcopy(BASE)
+    config["hyperparameters"]["properties"].update(specs)
+    return config
+
+
+def with_section(section: str, **values: Any) -> dict[str, Any]:
+    """BASE with these keys set in one top-level section (a value of None removes the key)."""
+    config = copy.deepcopy(BASE)
+    target = config.setdefault(section, {})
+    for key, value in values.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+    return config
+
+
+def without(section: str) -> dict[str, Any]:
+    config = copy.deepcopy(BASE)
+    del config[section]
+    return config
+
+
+def with_top(**values: Any) -> dict[str, Any]:
+    config = copy.deepcopy(BASE)
+    config.update(values)
+    return config
+
+
+P = "hyperparameters.properties"
+
+CASES = [
+    # --- syntax and shape -------------------------------------------------------------------
+    Case(
+        "json-syntax-error",
+        '{\n  "hyperparameters": {"type": "object",}\n}\n',
+        path="(config)",
+        message="invalid JSON at line 2 column",
+    ),
+    Case(
+        "json-truncated",
+        '{"hyperparameters": {',
+        path="(config)",
+        message="invalid JSON at line 1 column",
+    ),
+    Case(
+        "yaml-syntax-error",
+        "hyperparameters:\n  type: object\n   properties: [unclosed\n",
+        path="(config)",
+        message="invalid YAML at line",
+        filename="search.yaml",
+    ),
+    Case("empty-json-file", "", path="(config)", message="invalid JSON at line 1 column 1"),
+    Case(
+        "empty-yaml-file",
+        "# nothing here\n",
+        path="(config)",
+        message="must be an object",
+        filename="search.yaml",
+    ),
+    Case("top-level-list", "[1, 2, 3]", path="(config)", message="must be an object"),
+    Case("top-level-string", '"hello"', path="(config)", message="must be an object"),
+    Case(
+        "yaml-top-level-scalar",
+        "just a string\n",
+        path="(config)",
+        message="must be an object",
+        filename="search.yml",
+    ),
+    Case(
+        "unknown-top-level-key",
+        {
+            **{k: v for k, v in BASE.items() if k != "hyperparameters"},
+            "hyperparameter": BASE["hyperparameters"],
+        },
+        path="hyperparameter",
+        message="did you mean 'hyperparameters'?",
+    ),
+    Case(
+        "missing-hyperparameters",
+        without("hyperparameters"),
+        path="(config)",
+        message="missing required key 'hyperparameters'",
+    ),
+    # --- numbers ----------------------------------------------------------------------------
+    Case(
+        "min-above-max",
+        with_params(depth={"type": "integer", "min": 10, "max": 2}),
+        path=f"{P}.depth",
+        message="min (10) must be below max (2)",
+    ),
+    Case(
+        "min-equals-max",
+        with_params(depth={"type": "number", "min": 3, "max": 3}),
+        path=f"{P}.depth",
+        message="min (3) must be below max (3)",
+    ),
+    Case(
+        "unknown-scaling",
+        with_params(depth={"type": "number", "min": 1, "max": 3, "scaling": "quadratic"}),
+        path=f"{P}.depth.scaling",
+        message="'quadratic' is not allowed",
+    ),
+    Case(
+        "unknown-mode",
+        with_params(depth={"type": "number", "min": 1, "max": 3, "mode": "gaussian"}),
+        path=f"{P}.depth.mode",
+        message="'gaussian' is not allowed",
+    ),
+    Case(
+        "misspelt-parameter-key",
+        with_params(depth={"type": "number", "min": 1, "max": 3, "scalling": "linear"}),
+        path=f"{P}.depth.scalling",
+        message="did you mean 'scaling'?",
+    ),
+    Case(
+        "number-without-min-max",
+        with_params(depth={"type": "number"}),
+        path=f"{P}.depth",
+        message="needs min and max",
+    ),
+    Case(
+        "number-without-max",
+        with_params(depth={"type": "number", "min": 1}),
+        path=f"{P}.depth",
+        message="needs max",
+    ),
+    Case(
+        "min-not-a-number",
+        with_params(depth={"type": "number", "min": "1", "max": 3}),
+        path=f"{P}.depth.min",
+        message="must be of type number",
+    ),
+    Case(
+        "log-scaling-min-zero",
+        with_params(depth={"type": "number", "min": 0, "max": 3, "scaling": "logarithmic"}),
+        path=f"{P}.depth.min",
+        message="logarithmic scaling needs min above 0",
+    ),
+    Case(
+        "exponential-scaling-negative-min",
+        with_params(depth={"type": "number", "min": -1, "max": 3, "scaling": "exponential"}),
+        path=f"{P}.depth.min",
+        message="logarithmic scaling needs min above 0",
+    ),
+    Case(
+        "normal-without-mean-stddev",
+        with_params(depth={"type": "number", "mode": "normal"}),
+        path=f"{P}.depth",
+        message="mode 'normal' needs 'mean' and 'stddev'",
+    ),
+    Case(
+        "normal-stddev-zero",
+        with_params(depth={"type": "number", "mode": "normal", "mean": 0, "stddev": 0}),
+        path=f"{P}.depth.stddev",
+        message="must be above 0",
+    ),
+    Case(
+        "negative-rounding",
+        with_params(depth={"type": "number", "min": 1, "max": 3, "rounding": -1}),
+        path=f"{P}.depth.rounding",
+        message="minimum of 0",
+    ),
+    Case(
+        "default-outside-range",
+        with_params(depth={"type": "number", "min": 1, "max": 3, "default": 5}),
+        path=f"{P}.depth.default",
+        message="outside [1, 3]",
+    ),
+    # --- types, enums, branches, arrays -----------------------------------------------------
+    Case(
+        "unknown-type",
+        with_params(depth={"type": "float", "min": 1, "max": 3}),
+        path=f"{P}.depth.type",
+        message="'float' is not allowed",
+    ),
+    Case(
+        "string-without-enum",
+        with_params(optimizer={"type": "string"}),
+        path=f"{P}.optimizer",
+        message="needs an 'enum'",
+    ),
+    Case(
+        "enum-empty",
+        with_params(optimizer={"type": "string", "enum": []}),
+        path=f"{P}.optimizer",
+        message="'enum' must be a non-empty list",
+    ),
+    Case(
+        "enum-not-a-list",
+        with_params(optimizer={"type": "string", "enum": "adam"}),
+        path=f"{P}.optimizer.enum",
+        message="must be of type array",
+    ),
+    Case(
+        "enum-default-not-listed",
+        with_params(optimizer={"enum": ["adam", "sgd"], "default": "rmsprop"}),
+        path=f"{P}.optimizer",
+        message="default 'rmsprop' is not one of the enum values",
+    ),
+    Case(
+        "no-type-at-all",
+        with_params(depth={"min": 1, "max": 3}),
+        path=f"{P}.depth",
+        message="cannot tell what this parameter is",
+    ),
+    Case(
+        "anyOf-empty",
+        with_params(model={"anyOf": []}),
+        path=f"{P}.model",
+        message="'anyOf' must be a non-empty list",
+    ),
+    Case(
+        "oneOf-branch-broken",
+        with_params(
+            model={"oneOf": [{"type": "object", "properties": {"c": {"type": "number"}}}]}
+        ),
+        path=f"{P}.model.oneOf.0.properties.c",
+        message="needs min and max",
+    ),
+    Case(
+        "array-minItems-above-maxItems",
+        with_params(
+            layers={
+                "type": "array",
+                "minItems": 3,
+                "maxItems": 2,
+                "items": {"type": "integer", "min": 1, "max": 8},
+            }
+        ),
+        path=f"{P}.layers",
+        message="minItems (3) must not exceed maxItems (2)",
+    ),
+    Case(
+        "array-without-items",
+        with_params(layers={"type": "array", "minItems": 1, "maxItems": 2}),
+        path=f"{P}.layers",
+        message="needs 'items'",
+    ),
+    Case(
+        "parameter-name-with-dot",
+        with_params(**{"model.c": {"type": "number", "min": 1, "max": 3}}),
+        path=f"{P}.model.c",
+        message="may not contain '.'",
+    ),
+    Case(
+        "parameter-name-with-dollar",
+        with_params(**{"$branch": {"type": "number", "min": 1, "max": 3}}),
+        path=f"{P}.$branch",
+        message="may not contain '.' or start with '$'",
+    ),
+    # --- $ref -------------------------------------------------------------------------------
+    Case(
+        "ref-to-nothing",
+        with_params(depth={"$ref": "#/definitions/nope"}),
+        path=f"{P}.depth.$ref",
+        message="cannot resolve '#/definitions/nope'",
+    ),
+    Case(
+        "ref-circular",
+        {
+            **with_params(depth={"$ref": "#/definitions/a"}),
+            "definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}},
+        },
+        path=f"{P}.depth.$ref",
+        message="circular reference",
+    ),
+    Case(
+        "ref-to-missing-file",
+        with_params(depth={"$ref": "shared.json#/depth"}),
+        path=f"{P}.depth.$ref",
+        message="cannot load 'shared.json#/depth'",
+    ),
+    # --- function ---------------------------------------------------------------------------
+    Case(
+        "missing-function",
+        without("function"),
+        path="function",
+        message="missing: say how to run the model",
+    ),
+    Case(
+        "function-misspelt-key",
+        with_section("function", module=None, modul=MODEL),
+        path="function.modul",
+        message="did you mean 'module'?",
+    ),
+    Case(
+        "function-without-module-or-src",
+        with_section("function", module=None),
+        path="function",
+        message="give 'module' (importable name) or 'src' (file)",
+    ),
+    Case(
+        "function-with-module-and-src",
+        with_section("function", src=f"{MODEL}.py"),
+        path="function",
+        message="either 'module' or 'src', not both",
+    ),
+    Case(
+        "function-without-name",
+        with_section("function", name=None),
+        path="function.name",
+        message="missing: the name of the function",
+    ),
+    Case(
+        "function-unknown-type",
+        with_section("function", type="shell"),
+        path="function.type",
+        message="'shell' is not allowed",
+    ),
+    Case(
+        "function-auto-kill-time-zero",
+        with_section("function", auto_kill_max_time=0),
+        path="function.auto_kill_max_time",
+        message="less than or equal to the minimum of 0",
+    ),
+    Case(
+        "module-not-found",
+        with_section("function", module="hm_no_such_module_anywhere"),
+        path="function.module",
+        message="cannot import module 'hm_no_such_module_anywhere'",
+    ),
+    Case(
+        "module-import-raises",
+        with_section("function", module="hm_broken_model"),
+        files={"hm_broken_model.py": "raise RuntimeError('no GPU here')\n"},
+        path="function.module",
+        message="RuntimeError: no GPU here",
+    ),
+    Case(
+        "module-syntax-error",
+        with_section("function", module="hm_syntax_model"),
+        files={"hm_syntax_model.py": "def train(params)\n    return 0.0\n"},
+        path="function.module",
+        message="SyntaxError",
+    ),
+    Case(
+        "module-without-function",
+        with_section("function", module="hm_other_model", name="train"),
+        files={"hm_other_model.py": "def fit(p):\n    return 1.0\n\ndef predict(p):\n    pass\n"},
+        path="function.name",
+        message="has no function 'train'; it has: fit, predict",
+    ),
+    Case(
+        "src-does-not-exist",
+        with_section("function", module=None, src="missing_model.py"),
+        path="function.src",
+        message="missing_model.py' does not exist",
+    ),
+    Case(
+        "src-import-raises",
+        with_section("function", module=None, src="hm_broken_src.py"),
+        files={"hm_broken_src.py": "1 / 0\n"},
+        path="function.src",
+        message="ZeroDivisionError",
+    ),
+    # --- search -----------------------------------------------------------------------------
+    Case(
+        "search-misspelt-key",
+        with_section("search", iterations=None, iteration=5),
+        path="search.iteration",
+        message="did you mean 'iterations'?",
+    ),
+    Case(
+        "iterations-zero",
+        with_section("search", iterations=0),
+        path="search.iterations",
+        message="less than the minimum of 1",
+    ),
+    Case(
+        "iterations-not-an-integer",
+        with_section("search", iterations=12.5),
+        path="search.iterations",
+        message="must be of type integer",
+    ),
+    Case(
+        "iterations-a-string",
+        with_section("search", iterations="100"),
+        path="search.iterations",
+        message="must be of type integer",
+    ),
+    Case(
+        "unknown-method",
+        with_section("search", method="tpee"),
+        path="search.method",
+        message="unknown method 'tpee'; did you mean 'tpe'?",
+    ),
+    Case(
+        "parallel-zero",
+        with_section("search", parallel=0),
+        path="search.parallel",
+        message="less than the minimum of 1",
+    ),
+    Case(
+        "function-parallel-zero",
+        with_section("function", parallel=0),
+        path="function.parallel",
+        message="less than the minimum of 1",
+    ),
+    Case(
+        "search-name-with-slash",
+        with_section("search", name="runs/one"),
+        path="search.name",
+        message="'runs/one'",
+    ),
+    Case(
+        "search-name-dot-dot",
+        with_section("search", name=".."),
+        path="search.name",
+        message="'..'",
+    ),
+    Case(
+        "search-name-dot",
+        with_section("search", name="."),
+        path="search.name",
+        message="'.'",
+    ),
+    Case(
+        "search-name-empty",
+        with_section("search", name=""),
+        path="search.name",
+        message="should be non-empty",
+    ),
+    Case(
+        "tpe-gamma-out-of-range",
+        with_section("search", tpe={"gamma": 1.5}),
+        path="search.tpe.gamma",
+        message="maximum of 1",
+    ),
+    # --- metrics ----------------------------------------------------------------------------
+    Case(
+        "metric-min-above-max",
+        with_top(metrics={"auc": {"min": 1.0, "max": 0.5, "direction": "increase"}}),
+        path="metrics.auc",
+        message="min (1.0) must be below max (0.5)",
+    ),
+    Case(
+        "metric-unknown-direction",
+        with_top(metrics={"auc": {"min": 0.5, "max": 1.0, "direction": "up"}}),
+        path="metrics.auc.direction",
+        message="'up' is not allowed; use one of 'decrease', 'increase'",
+    ),
+    Case(
+        "metric-misspelt-key",
+        with_top(metrics={"auc": {"min": 0.5, "max": 1.0, "directon": "increase"}}),
+        path="metrics.auc.directon",
+        message="did you mean 'direction'?",
+    ),
+    Case(
+        "metric-log-scaling-min-zero",
+        with_top(metrics={"loss": {"min": 0, "max": 1.0, "scaling": "exponential"}}),
+        path="metrics.loss.min",
+        message="logarithmic scaling needs min above 0",
+    ),
+    Case(
+        "time-target-not-below-max",
+        with_top(metrics={"time": {"type": "time", "target_time": 10, "max_time": 5}}),
+        path="metrics.time",
+        message="target_time (10) must be below max_time (5)",
+    ),
+    Case(
+        "time-target-equals-max",
+        with_top(metrics={"time": {"type": "time", "target_time": 5, "max_time": 5}}),
+        path="metrics.time",
+        message="target_time (5) must be below max_time (5)",
+    ),
+    Case(
+        "time-target-without-max",
+        with_top(metrics={"time": {"type": "time", "target_time": 5}}),
+        path="metrics.time",
+        message="give both target_time and max_time",
+    ),
+    # --- results / ui -----------------------------------------------------------------------
+    Case(
+        "results-misspelt-key",
+        with_top(results={"dir": "out"}),
+        path="results.dir",
+        message="unknown key 'dir'",
+    ),
+    Case(
+        "ui-enabled-not-boolean",
+        with_top(ui={"enabled": "yes"}),
+        path="ui.enabled",
+        message="must be of type boolean",
+    ),
+]
+
+
+def write_case(case: Case, folder: Path) -> Path:
+    (folder / f"{MODEL}.py").write_text(MODEL_SOURCE, "utf-8")
+    for name, text in case.files.items():
+        (folder / name).write_text(text, "utf-8")
+    path = folder / case.filename
+    text = case.config if isinstance(case.config, str) else json.dumps(case.config, indent=2)
+    path.write_text(text, "utf-8")
+    return path
+
+
+def validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["validate", str(path)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_base_config_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The starting point of every case validates, so each case fails for its own change only."""
+    path = write_case(Case("base", BASE), tmp_path)
+    code, out, err = validate(path, capsys)
+    assert code == 0, err
+    assert "valid" in out
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids))
+    assert len(ids) >= 30
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_malformed_config_is_refused(
+    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_case(case, tmp_path)
+    code, out, err = validate(path, capsys)
+    assert code == 2, f"exit code {code}; stdout: {out!r}; stderr: {err!r}"
+    assert "Traceback" not in err
+    assert err.startswith("hypermax: invalid config"), err
+    assert case.path in err, f"config path {case.path!r} not named in: {err}"
+    assert case.message in err, f"message {case.message!r} not in: {err}"
+    lines = [line for line in err.splitlines() if case.path in line and case.message in line]
+    assert lines, f"path and message are not reported together in: {err}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_malformed_config_names_its_file(
+    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Documented format: ``hypermax: invalid config in <file>: <path>: <message>``."""
+    path = write_case(case, tmp_path)
+    code, _, err = validate(path, capsys)
+    assert code == 2
+    assert err.startswith(f"hypermax: invalid config in {path}"), err
+
+
+def test_several_problems_are_reported_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = with_params(
+        depth={"type": "integer", "min": 10, "max": 2},
+        layers={"type": "array", "minItems": 3, "maxItems": 1, "items": {"constant": 1}},
+        optimizer={"type": "string"},
+    )
+    config["search"]["method"] = "tpee"
+    config["function"].pop("name")
+    config["metrics"] = {"time": {"type": "time", "target_time": 9, "max_time": 3}}
+    path = write_case(Case("several", config), tmp_path)
+    code, _, err = validate(path, capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert "6 problems" in err
+    for expected in (
+        f"{P}.depth: min (10) must be below max (2)",
+        f"{P}.layers: minItems (3) must not exceed maxItems (1)",
+        f"{P}.optimizer: a string parameter needs an 'enum'",
+        "search.method: unknown method 'tpee'",
+        "function.name: missing",
+        "metrics.time: target_time (9) must be below max_time (3)",
+    ):
+        assert expected in err
+
+
+def test_several_schema_problems_are_reported_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = with_params(depth={"type": "number", "min": 1, "max": 3, "scalling": "linear"})
+    config["search"]["iterations"] = 0
+    config["search"]["parallel"] = "4"
+    config["metrics"] = {"auc": {"direction": "up"}}
+    config["hyperparameter"] = {}
+    path = write_case(Case("several-schema", config), tmp_path)
+    code, _, err = validate(path, capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert "5 problems" in err
+    for expected in (
+        f"{P}.depth.scalling: unknown key 'scalling'; did you mean 'scaling'?",
+        "search.iterations:",
+        "search.parallel: must be of type integer",
+        "metrics.auc.direction: 'up' is not allowed",
+        "hyperparameter: unknown key 'hyperparameter'; did you mean 'hyperparameters'?",
+    ):
+        assert expected in err
+
+
+def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nowhere.json"
+    code, _, err = validate(path, capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.startswith(f"hypermax: invalid config in {path}: ")
+    assert "cannot read the file: No such file or directory" in err
+
+
+def test_console_script_exits_2_with_the_message(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "hypermax"
+    assert script.exists(), f"console script not installed at {script}"
+    config = with_params(depth={"type": "number", "min": 5, "max": 1})
+    path = write_case(Case("subprocess", config), tmp_path)
+    completed = subprocess.run(
+        [str(script), "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.startswith(f"hypermax: invalid config in {path}: ")
+    assert f"{P}.depth: min (5) must be below max (1)" in completed.stderr
+    assert completed.stdout == ""
