@@ -57,11 +57,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     options = parser.parse_args()
     print(f"Branin, {options.seeds} seeds; best loss after N trials (optimum {BRANIN_OPTIMUM})")
-    print(f"{'method':<46}" + "".join(f"{f'mean@{b}':>10}{f'median@{b}':>11}" for b in BUDGETS)
-          + f"{'>1.0@100':>10}{'s/run':>8}")
+    print(
+        f"{'method':<46}"
+        + "".join(f"{f'mean@{b}':>10}{f'median@{b}':>11}" for b in BUDGETS)
+        + f"{'>1.0@100':>10}{'s/run':>8}"
+    )
     for label, (method, settings) in METHODS.items():
         started = time.perf_counter()
-        curves = [best_so_far(method, settings, seed, max(BUDGETS)) for seed in range(options.seeds)]
+        curves = [
+            best_so_far(method, settings, seed, max(BUDGETS)) for seed in range(options.seeds)
+        ]
         seconds = (time.perf_counter() - started) / options.seeds
         row = f"{label:<46}"
         for budget in BUDGETS:

@@ -11,4 +11,12 @@ from hypermax.search import Search, SearchResult
 
 __version__ = "0.1.0"
 
-__all__ = ["Config", "ConfigError", "Search", "SearchResult", "__version__", "load_config", "optimize"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Search",
+    "SearchResult",
+    "__version__",
+    "load_config",
+    "optimize",
+]

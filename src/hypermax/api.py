@@ -59,5 +59,6 @@ def optimize(
         return Search(config, executor, listeners=listeners).run()
     scratch = Path(tempfile.mkdtemp(prefix="hypermax-"))
     with SQLStorage("sqlite://", config.search.name) as memory:
-        return Search(config, executor, storage=memory, results_dir=scratch,
-                      listeners=listeners).run()
+        return Search(
+            config, executor, storage=memory, results_dir=scratch, listeners=listeners
+        ).run()

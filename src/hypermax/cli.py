@@ -39,16 +39,25 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run or resume a search (the default command)")
     run.add_argument("config", type=Path, help="search.json or search.yaml")
     run.add_argument("--no-ui", action="store_true", help="print progress only (headless)")
-    run.add_argument("--fresh", action="store_true",
-                     help="start over; earlier results are moved aside, never deleted")
-    run.add_argument("--iterations", type=int, metavar="N",
-                     help="total trials wanted (raise it to extend a finished search)")
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start over; earlier results are moved aside, never deleted",
+    )
+    run.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="total trials wanted (raise it to extend a finished search)",
+    )
 
     validate = commands.add_parser("validate", help="check a config and that its model loads")
     validate.add_argument("config", type=Path)
 
-    sample = commands.add_parser("sample", help="print the next parameter sets the search "
-                                 "would try, given the results so far")
+    sample = commands.add_parser(
+        "sample",
+        help="print the next parameter sets the search would try, given the results so far",
+    )
     sample.add_argument("config", type=Path)
     sample.add_argument("-n", type=int, default=5, help="how many (default 5)")
 
@@ -77,8 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_CONFIG
     handler = {
-        "run": _run, "validate": _validate, "sample": _sample, "export": _export,
-        "init": _init, "schema": _schema,
+        "run": _run,
+        "validate": _validate,
+        "sample": _sample,
+        "export": _export,
+        "init": _init,
+        "schema": _schema,
     }[options.command]
     try:
         return handler(options)
@@ -121,9 +134,11 @@ def _validate(options: argparse.Namespace) -> int:
     executor.start()
     executor.stop()
     space = config.space
-    print(f"{options.config}: valid. {len(space.parameters())} parameters, "
-          f"cardinality {space.cardinality():g}; method {config.search.method}, "
-          f"{config.search.iterations} iterations.")
+    print(
+        f"{options.config}: valid. {len(space.parameters())} parameters, "
+        f"cardinality {space.cardinality():g}; method {config.search.method}, "
+        f"{config.search.iterations} iterations."
+    )
     return 0
 
 
@@ -154,16 +169,22 @@ def _export(options: argparse.Namespace) -> int:
     folder: Path = options.results
     saved = folder / "config.json"
     if not saved.exists():
-        raise ConfigError(ConfigIssue(
-            "results", f"{folder} is not a hypermax results folder (it has no config.json)"))
+        raise ConfigError(
+            ConfigIssue(
+                "results", f"{folder} is not a hypermax results folder (it has no config.json)"
+            )
+        )
     search = json.loads(saved.read_text("utf-8")).get("search", {})
     url = search.get("storage") or sqlite_url(folder.resolve())
     with SQLStorage(url, search.get("name", folder.name), create=False) as storage:
         trials = storage.trials()
     if options.what == "best":
         best = best_dict(trials)
-        text = json.dumps(best, indent=2) + "\n" if options.format == "json" else \
-            trials_csv([t for t in trials if best and t.number == best["trial"]])
+        text = (
+            json.dumps(best, indent=2) + "\n"
+            if options.format == "json"
+            else trials_csv([t for t in trials if best and t.number == best["trial"]])
+        )
     elif options.format == "csv":
         text = trials_csv(trials)
     else:
@@ -182,12 +203,18 @@ def _init(options: argparse.Namespace) -> int:
     names = ("search.json", "model.py")
     existing = [n for n in names if (target / n).exists()]
     if existing and not options.force:
-        raise ConfigError(ConfigIssue(
-            "init", f"{', '.join(existing)} already exist in {target}; use --force to overwrite"))
+        raise ConfigError(
+            ConfigIssue(
+                "init",
+                f"{', '.join(existing)} already exist in {target}; use --force to overwrite",
+            )
+        )
     for name in names:
         (target / name).write_text(templates.joinpath(name).read_text("utf-8"), "utf-8")
-    print(f"Wrote {target / 'search.json'} and {target / 'model.py'}. "
-          f"Run: hypermax {target / 'search.json'}")
+    print(
+        f"Wrote {target / 'search.json'} and {target / 'model.py'}. "
+        f"Run: hypermax {target / 'search.json'}"
+    )
     return 0
 
 

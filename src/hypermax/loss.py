@@ -44,7 +44,7 @@ class MetricSpec:
         if self.scaling == "logarithmic":
             if value <= 0:
                 raise TrialError(
-                    f"metric {self.name!r} is {value}, but logarithmic scaling needs values above 0"
+                    f"metric {self.name!r} is {value}; logarithmic scaling needs values above 0"
                 )
             value, low, high = (
                 math.log(value),

@@ -7,7 +7,14 @@ import sys
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from hypermax.search import SearchEvent
 from hypermax.trial import Trial, TrialStatus
@@ -35,9 +42,8 @@ def trial_line(event: SearchEvent) -> str:
 def best_summary(best: Trial | None) -> str:
     if best is None:
         return "No trial succeeded yet."
-    return (
-        f"Best trial: {best.number}  loss {_loss_text(best)}\n"
-        + json.dumps(best.params, indent=2, default=str)
+    return f"Best trial: {best.number}  loss {_loss_text(best)}\n" + json.dumps(
+        best.params, indent=2, default=str
     )
 
 
@@ -48,13 +54,15 @@ class ProgressPrinter:
         self.stream = stream or sys.stdout
         self.fancy = not force_plain and self.stream.isatty()
         self._progress: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __call__(self, event: SearchEvent) -> None:
         if self.fancy:
             self._rich(event)
         elif event.kind == "started":
-            print(f"search: {event.finished}/{event.total} trials done", file=self.stream, flush=True)
+            print(
+                f"search: {event.finished}/{event.total} trials done", file=self.stream, flush=True
+            )
         elif event.kind == "trial_finished":
             print(trial_line(event), file=self.stream, flush=True)
 

@@ -31,7 +31,7 @@ POLL_SECONDS = 0.5
 
 @dataclass
 class SearchEvent:
-    """What listeners (progress output, UIs) hear: ``started``, ``trial_finished``, ``finished``."""
+    """What listeners (progress, UIs) hear: ``started``, ``trial_finished``, ``finished``."""
 
     kind: str
     finished: int
@@ -209,7 +209,9 @@ class Search:
             else:
                 trial.status, trial.loss = TrialStatus.OK, result.loss
                 trial.metrics, trial.metadata, trial.time = (
-                    result.metrics, result.metadata, result.time
+                    result.metrics,
+                    result.metadata,
+                    result.time,
                 )
         elif outcome.kind is OutcomeKind.KILLED:
             trial.status = TrialStatus.KILLED
@@ -228,7 +230,10 @@ class Search:
 
     def _emit(self, kind: str, trial: Trial | None = None) -> None:
         event = SearchEvent(
-            kind, self._finished_count(), self.config.search.iterations, trial,
+            kind,
+            self._finished_count(),
+            self.config.search.iterations,
+            trial,
             best_trial(self._ordered()),
         )
         for listener in self.listeners:

@@ -90,7 +90,7 @@ class NumberNode(Node):
             value = max(value, self.low)
         if self.high is not None:
             value = min(value, self.high)
-        return int(round(value)) if self.integer else value
+        return round(value) if self.integer else value
 
     def nested(self, flat: Mapping[str, Any]) -> Any:
         return flat[self.path]
@@ -238,7 +238,7 @@ class BranchNode(Node):
 
 
 class ArrayNode(Node):
-    """A list of ``min_items``..``max_items`` items; item ``i`` keeps its node whatever the length."""
+    """A list of ``min_items``..``max_items`` items; item ``i`` has one node for every length."""
 
     def __init__(self, path: str, label: str, items: list[Node], min_items: int):
         super().__init__(path, label)
@@ -252,9 +252,7 @@ class ArrayNode(Node):
     def length(self, flat: Mapping[str, Any]) -> int:
         """The list length recorded in a flat form: the number of item indexes present."""
         prefix = self.path + "." if self.path else ""
-        indexes = {
-            key[len(prefix) :].split(".", 1)[0] for key in flat if key.startswith(prefix)
-        }
+        indexes = {key[len(prefix) :].split(".", 1)[0] for key in flat if key.startswith(prefix)}
         return max(self.min_items, sum(1 for i in range(self.max_items) if str(i) in indexes))
 
     def nested(self, flat: Mapping[str, Any]) -> Any:
@@ -263,7 +261,7 @@ class ArrayNode(Node):
     def flatten(self, value: Any, flat: Flat) -> None:
         if not self.min_items <= len(value) <= self.max_items:
             raise ValueError(f"parameter {self.path!r}: length {len(value)} is out of range")
-        for node, item in zip(self.items, value):
+        for node, item in zip(self.items, value, strict=False):
             node.flatten(item, flat)
 
     def cardinality(self) -> float:
@@ -370,7 +368,9 @@ class _Parser:
                 "array), an 'enum', a 'constant', or 'anyOf' branches",
             )
         else:
-            self.fail(where, f"unknown type {kind!r}; use number, integer, object, array or string")
+            self.fail(
+                where, f"unknown type {kind!r}; use number, integer, object, array or string"
+            )
         return ConstantNode(path, label, None)
 
     def _object(self, spec: Mapping[str, Any], path: str, label: str, where: str) -> Node:
@@ -417,13 +417,17 @@ class _Parser:
     ) -> Node:
         for key in ("min", "max", "mean", "stddev", "rounding"):
             value = spec.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
                 self.fail(join_path(where, key), f"must be a number, got {value!r}")
                 return ConstantNode(path, label, None)
         low, high, mode = spec.get("min"), spec.get("max"), spec.get("mode", "uniform")
         scaling = spec.get("scaling", "linear")
         if mode not in ("uniform", "normal", "randint"):
-            self.fail(join_path(where, "mode"), f"unknown mode {mode!r}; use uniform, normal or randint")
+            self.fail(
+                join_path(where, "mode"), f"unknown mode {mode!r}; use uniform, normal or randint"
+            )
         if scaling not in ("linear", "logarithmic", "exponential"):
             self.fail(
                 join_path(where, "scaling"),
@@ -436,7 +440,9 @@ class _Parser:
                 self.fail(join_path(where, "stddev"), f"must be above 0, got {spec['stddev']}")
         elif low is None or high is None:
             missing = " and ".join(k for k in ("min", "max") if spec.get(k) is None)
-            self.fail(where, f"a number parameter needs {missing} (or mode 'normal' with mean/stddev)")
+            self.fail(
+                where, f"a number parameter needs {missing} (or mode 'normal' with mean/stddev)"
+            )
         if low is not None and high is not None and low >= high:
             self.fail(where, f"min ({low}) must be below max ({high})")
         if scaling != "linear" and mode != "normal" and low is not None and low <= 0:
@@ -444,7 +450,12 @@ class _Parser:
         if spec.get("rounding") is not None and spec["rounding"] <= 0:
             self.fail(join_path(where, "rounding"), f"must be above 0, got {spec['rounding']}")
         default = spec.get("default")
-        if default is not None and low is not None and high is not None and not low <= default <= high:
+        if (
+            default is not None
+            and low is not None
+            and high is not None
+            and not low <= default <= high
+        ):
             self.fail(join_path(where, "default"), f"{default} is outside [{low}, {high}]")
         return NumberNode(path, label, spec, integer)
 
@@ -462,7 +473,9 @@ class _Parser:
             self.fail(where, f"minItems ({min_items}) must not exceed maxItems ({max_items})")
             return ConstantNode(path, label, None)
         if max_items > 64:
-            self.fail(join_path(where, "maxItems"), f"at most 64 items are supported, got {max_items}")
+            self.fail(
+                join_path(where, "maxItems"), f"at most 64 items are supported, got {max_items}"
+            )
             return ConstantNode(path, label, None)
         nodes = [
             self.parse(items, join_path(path, i), join_path(label, i), join_path(where, "items"))

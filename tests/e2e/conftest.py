@@ -11,14 +11,14 @@ import pytest
 
 HYPERMAX = str(Path(sys.executable).parent / "hypermax")
 
-BRANIN_MODEL = '''
+BRANIN_MODEL = """
 import math
 
 def branin(p):
     x, y = p["x"], p["y"]
     a, b, c = 1.0, 5.1 / (4 * math.pi ** 2), 5 / math.pi
     return (y - b * x ** 2 + c * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
-'''
+"""
 
 BRANIN_SPACE = {
     "type": "object",

@@ -18,7 +18,7 @@ from tests.e2e.conftest import HYPERMAX
 
 ITERATIONS = 20
 
-SLOW_MODEL = '''
+SLOW_MODEL = """
 import json, os, time
 
 def train(p):
@@ -26,7 +26,7 @@ def train(p):
         log.write(json.dumps(p, sort_keys=True) + "\\n")
     time.sleep(0.15)
     return (p["x"] - 2) ** 2 + p["layers"]
-'''
+"""
 
 CONFIG = {
     "hyperparameters": {
@@ -90,9 +90,7 @@ def test_kill_9_then_resume_runs_exactly_the_iterations(write_search, kill_after
             assert trial.flat == before[trial.number].flat
             assert trial.loss == before[trial.number].loss
             assert trial.finished_at == before[trial.number].finished_at
-    calls = [
-        json.loads(line) for line in (config.parent / "calls.jsonl").read_text().splitlines()
-    ]
+    calls = [json.loads(line) for line in (config.parent / "calls.jsonl").read_text().splitlines()]
     for trial in before.values():
         assert calls.count(trial.params) == 1, "a finished trial ran again"
     lines = (results / "trials.csv").read_text().splitlines()
@@ -107,7 +105,7 @@ def test_workers_die_with_a_killed_search(write_search) -> None:
     assert workers
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
-    gone, alive = psutil.wait_procs(workers, timeout=5)
+    _, alive = psutil.wait_procs(workers, timeout=5)
     assert alive == []
 
 

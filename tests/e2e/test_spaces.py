@@ -7,7 +7,7 @@ import subprocess
 
 from tests.e2e.conftest import HYPERMAX
 
-CHECKING_MODEL = '''
+CHECKING_MODEL = """
 def train(p):
     model = p["model"]
     if model["kind"] == "svm":
@@ -25,7 +25,7 @@ def train(p):
         assert isinstance(layer["units"], int) and 8 <= layer["units"] <= 128
         assert 0.0 <= layer["dropout"] <= 0.5
     return loss + 0.01 * len(layers)
-'''
+"""
 
 CONDITIONAL_SPACE = {
     "type": "object",
@@ -80,7 +80,9 @@ def test_conditional_and_array_space_runs_60_tpe_trials(write_search) -> None:
     trials = json.loads(
         subprocess.run(
             [HYPERMAX, "export", str(config.parent / "hypermax_results/cond"), "--format", "json"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     )
     assert len(trials) == 60
@@ -93,20 +95,24 @@ def test_conditional_and_array_space_runs_60_tpe_trials(write_search) -> None:
     assert best["params"]["model"]["kind"] == "svm"
 
 
-ORIGINAL_MODEL = '''
+ORIGINAL_MODEL = """
 def trainModel(params):
     loss = abs(params["neurons"] - 40) / 100 + params["layer_0"]["dropout"]
     if params["activation"] == "relu":
         loss -= 0.05
     return {"loss": loss, "time": 0.01}
-'''
+"""
 
 ORIGINAL_CONFIG = {
     "hyperparameters": {
         "type": "object",
         "properties": {
             "neurons": {
-                "type": "number", "min": 10, "max": 1000, "scaling": "exponential", "rounding": 1
+                "type": "number",
+                "min": 10,
+                "max": 1000,
+                "scaling": "exponential",
+                "rounding": 1,
             },
             "activation": {"type": "string", "enum": ["relu", "elu", "selu"]},
             "layer_0": {
@@ -115,13 +121,25 @@ ORIGINAL_CONFIG = {
             },
             "optimizer": {
                 "oneOf": [
-                    {"type": "object", "properties": {
-                        "name": {"type": "string", "enum": ["adam"]},
-                        "lr": {"type": "number", "min": 0.0001, "max": 0.1,
-                               "scaling": "exponential"}}},
-                    {"type": "object", "properties": {
-                        "name": {"type": "string", "enum": ["sgd"]},
-                        "momentum": {"type": "number", "min": 0.0, "max": 0.99}}},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string", "enum": ["adam"]},
+                            "lr": {
+                                "type": "number",
+                                "min": 0.0001,
+                                "max": 0.1,
+                                "scaling": "exponential",
+                            },
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string", "enum": ["sgd"]},
+                            "momentum": {"type": "number", "min": 0.0, "max": 0.99},
+                        },
+                    },
                 ]
             },
         },

@@ -14,7 +14,7 @@ from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor
 from hypermax.execution.python_function import FunctionSource
 
-MODEL = '''
+MODEL = """
 import ctypes, os, subprocess, sys, time
 
 def square(p):
@@ -58,7 +58,7 @@ def unpicklable(p):
 
 def pid(p):
     return os.getpid()
-'''
+"""
 
 
 @pytest.fixture

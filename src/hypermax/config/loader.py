@@ -53,7 +53,9 @@ def read_document(source: Path) -> Any:
     try:
         text = source.read_text("utf-8")
     except OSError as error:
-        raise ConfigError(ConfigIssue("", f"cannot read the file: {error.strerror}"), str(source))
+        raise ConfigError(
+            ConfigIssue("", f"cannot read the file: {error.strerror}"), str(source)
+        ) from None
     if source.suffix.lower() in (".yaml", ".yml"):
         try:
             return yaml.safe_load(text)
@@ -61,14 +63,18 @@ def read_document(source: Path) -> Any:
             mark = getattr(error, "problem_mark", None)
             where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
             problem = getattr(error, "problem", None) or str(error)
-            raise ConfigError(ConfigIssue("", f"invalid YAML{where}: {problem}"), str(source))
+            raise ConfigError(
+                ConfigIssue("", f"invalid YAML{where}: {problem}"), str(source)
+            ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ConfigError(
-            ConfigIssue("", f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"),
+            ConfigIssue(
+                "", f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+            ),
             str(source),
-        )
+        ) from None
 
 
 def config_from_dict(
@@ -83,7 +89,7 @@ def config_from_dict(
     try:
         resolved = _RefResolver(data, base_dir).resolve()
     except ConfigError as error:
-        raise error.in_file(where) if where else error
+        raise (error.in_file(where) if where else error) from None
     issues = list(_schema_issues(resolved))
     if issues:
         raise ConfigError(issues, where)
@@ -155,28 +161,35 @@ def _dotted(parts: Any) -> str:
 def _explain(error: ValidationError) -> Iterator[ConfigIssue]:
     """Turn a jsonschema error into messages that say what to change."""
     path = _dotted(error.absolute_path)
+    schema: Any = error.schema
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        allowed = list(error.schema.get("properties", {}))
+        allowed = list(schema.get("properties", {}))
         for key in error.instance:
             if key in allowed:
                 continue
             hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             advice = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(allowed)}"
-            yield ConfigIssue(_dotted([*error.absolute_path, key]), f"unknown key {key!r}; {advice}")
+            yield ConfigIssue(
+                _dotted([*error.absolute_path, key]), f"unknown key {key!r}; {advice}"
+            )
     elif error.validator == "required":
         yield ConfigIssue(path, f"missing required key {error.message.split(chr(39))[1]!r}")
     elif error.validator == "enum":
-        options = ", ".join(map(repr, error.validator_value))
+        options = ", ".join(repr(value) for value in error.validator_value)  # type: ignore[union-attr]
         yield ConfigIssue(path, f"{error.instance!r} is not allowed; use one of {options}")
-    elif error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "name":
+    elif (
+        error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "name"
+    ):
         yield ConfigIssue(
-            path, f"{error.instance!r} cannot name a folder: use letters, digits, '_', '-' and "
-            "'.', and not '.' or '..' alone"
+            path,
+            f"{error.instance!r} cannot name a folder: use letters, digits, '_', '-' and "
+            "'.', and not '.' or '..' alone",
         )
     elif error.validator == "type":
         yield ConfigIssue(
-            path, f"must be of type {error.validator_value}, got {type(error.instance).__name__} "
-            f"{error.instance!r}"
+            path,
+            f"must be of type {error.validator_value}, got {type(error.instance).__name__} "
+            f"{error.instance!r}",
         )
     else:
         yield ConfigIssue(path, error.message)
@@ -196,11 +209,15 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
         )
     if function is not None and require_function:
         if not function.get("module") and not function.get("src"):
-            issues.append(ConfigIssue("function", "give 'module' (importable name) or 'src' (file)"))
+            issues.append(
+                ConfigIssue("function", "give 'module' (importable name) or 'src' (file)")
+            )
         if function.get("module") and function.get("src"):
             issues.append(ConfigIssue("function", "give either 'module' or 'src', not both"))
         if not function.get("name"):
-            issues.append(ConfigIssue("function.name", "missing: the name of the function to call"))
+            issues.append(
+                ConfigIssue("function.name", "missing: the name of the function to call")
+            )
     method = data.get("search", {}).get("method", "tpe")
     if method not in available_methods():
         hint = difflib.get_close_matches(method, available_methods(), n=1)
@@ -214,10 +231,14 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
     for name, spec in data.get("metrics", {}).items():
         low, high = spec.get("min"), spec.get("max")
         if low is not None and high is not None and low >= high:
-            issues.append(ConfigIssue(f"metrics.{name}", f"min ({low}) must be below max ({high})"))
+            issues.append(
+                ConfigIssue(f"metrics.{name}", f"min ({low}) must be below max ({high})")
+            )
         if spec.get("scaling") in ("logarithmic", "exponential") and low is not None and low <= 0:
             issues.append(
-                ConfigIssue(f"metrics.{name}.min", f"logarithmic scaling needs min above 0, got {low}")
+                ConfigIssue(
+                    f"metrics.{name}.min", f"logarithmic scaling needs min above 0, got {low}"
+                )
             )
         target, most = spec.get("target_time"), spec.get("max_time")
         if (target is None) != (most is None):

@@ -82,11 +82,17 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
         outcome = _run_one(function, number, params, log_path)
         try:
             connection.send(outcome)  # pickles first, so a failure here sends nothing
-        except Exception as error:  # noqa: BLE001 - an unpicklable result fails the trial clearly
+        except Exception as error:
             kind = type(outcome[2]).__name__
-            connection.send(("error", number,
-                             f"the model returned a {kind} that cannot be sent back: {error}",
-                             None, outcome[-1]))
+            connection.send(
+                (
+                    "error",
+                    number,
+                    f"the model returned a {kind} that cannot be sent back: {error}",
+                    None,
+                    outcome[-1],
+                )
+            )
 
 
 def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path: str) -> tuple:
@@ -101,7 +107,7 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
         try:
             value = function(params)
             outcome: tuple = ("result", number, value, time.perf_counter() - start)
-        except BaseException as error:  # noqa: BLE001 - any failure of the model fails the trial
+        except BaseException as error:
             elapsed = time.perf_counter() - start
             text = traceback.format_exc()
             sys.stderr.write(text)
@@ -189,7 +195,7 @@ class LocalExecutor(Executor):
         self.capacity = capacity
         self.limits = limits or Limits()
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        self._context = multiprocessing.get_context(method)
+        self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
         self._last_sample = 0.0
 
@@ -272,25 +278,50 @@ class LocalExecutor(Executor):
             if worker.load_error is not None:
                 self._retire(worker)
                 path, message_text, trace = worker.load_error
-                return self._finish(worker, request, OutcomeKind.ERROR, elapsed,
-                                    error=f"{path}: {message_text}", traceback=trace)
+                return self._finish(
+                    worker,
+                    request,
+                    OutcomeKind.ERROR,
+                    elapsed,
+                    error=f"{path}: {message_text}",
+                    traceback=trace,
+                )
             if message is None:
                 continue
             if message[0] == "result":
-                return self._finish(worker, request, OutcomeKind.RESULT, message[3],
-                                    value=message[2])
-            return self._finish(worker, request, OutcomeKind.ERROR, message[4],
-                                error=message[2], traceback=message[3])
+                return self._finish(
+                    worker, request, OutcomeKind.RESULT, message[3], value=message[2]
+                )
+            return self._finish(
+                worker,
+                request,
+                OutcomeKind.ERROR,
+                message[4],
+                error=message[2],
+                traceback=message[3],
+            )
         if worker.process.sentinel in ready or not worker.alive:
             worker.process.join(1.0)
             description = _exit_description(worker.process.exitcode)
             self._retire(worker)
-            return self._finish(worker, request, OutcomeKind.ERROR, elapsed, error=description,
-                                traceback=_log_tail(request.log_path) or None)
+            return self._finish(
+                worker,
+                request,
+                OutcomeKind.ERROR,
+                elapsed,
+                error=description,
+                traceback=_log_tail(request.log_path) or None,
+            )
         return None
 
-    def _finish(self, worker: _Worker, request: TrialRequest, kind: OutcomeKind, seconds: float,
-                **details: Any) -> TrialOutcome:
+    def _finish(
+        self,
+        worker: _Worker,
+        request: TrialRequest,
+        kind: OutcomeKind,
+        seconds: float,
+        **details: Any,
+    ) -> TrialOutcome:
         worker.request = None
         resources = {"peak_ram_mib": round(worker.peak_ram, 1)} if worker.peak_ram else {}
         return TrialOutcome(request.number, kind, seconds, resources=resources, **details)
@@ -311,16 +342,25 @@ class LocalExecutor(Executor):
                 reason = f"ran {elapsed:.1f} s, past auto_kill_max_time ({limits.max_time} s)"
             elif limits.max_ram is not None and ram > limits.max_ram:
                 reason = f"used {ram:.0f} MiB, past auto_kill_max_ram ({limits.max_ram} MiB)"
-            elif system_used is not None and system_used > limits.max_system_ram:  # type: ignore[operator]
-                reason = (f"system memory in use reached {system_used:.0f} MiB, past "
-                          f"auto_kill_max_system_ram ({limits.max_system_ram} MiB)")
+            elif (
+                system_used is not None
+                and limits.max_system_ram is not None
+                and system_used > limits.max_system_ram
+            ):
+                reason = (
+                    f"system memory in use reached {system_used:.0f} MiB, past "
+                    f"auto_kill_max_system_ram ({limits.max_system_ram} MiB)"
+                )
             if reason is not None:
                 request = worker.request
                 assert request is not None
                 kill_tree(worker.process.pid)
                 self._retire(worker)
-                outcomes.append(self._finish(worker, request, OutcomeKind.KILLED, elapsed,
-                                             error=f"killed: {reason}"))
+                outcomes.append(
+                    self._finish(
+                        worker, request, OutcomeKind.KILLED, elapsed, error=f"killed: {reason}"
+                    )
+                )
         return outcomes
 
     def _retire(self, worker: _Worker) -> None:

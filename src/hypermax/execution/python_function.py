@@ -38,7 +38,9 @@ class FunctionSource:
         where, module = self._import()
         function = getattr(module, self.name or "", None)
         if not callable(function):
-            found = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
+            found = sorted(
+                n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+            )
             raise LoadError(
                 "function.name",
                 f"{where} has no function {self.name!r}"
@@ -59,7 +61,9 @@ class FunctionSource:
             try:
                 spec.loader.exec_module(module)
             except BaseException as error:
-                raise LoadError("function.src", f"importing {str(path)!r} failed: {_brief(error)}")
+                raise LoadError(
+                    "function.src", f"importing {str(path)!r} failed: {_brief(error)}"
+                ) from error
             return f"file {self.src!r}", module
         try:
             return f"module {self.module!r}", importlib.import_module(self.module or "")
@@ -68,7 +72,7 @@ class FunctionSource:
                 "function.module",
                 f"cannot import module {self.module!r} (looked in {self.base_dir} and the "
                 f"Python path): {_brief(error)}",
-            )
+            ) from error
 
 
 def _brief(error: BaseException) -> str:

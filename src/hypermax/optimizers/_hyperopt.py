@@ -38,14 +38,20 @@ def _number_expr(node: NumberNode) -> Any:
     if node.mode == "normal":
         mean = math.log(node.mean) if node.log else node.mean  # type: ignore[arg-type]
         if node.log:
-            return hp.qlognormal(label, mean, node.stddev, q) if q else hp.lognormal(
-                label, mean, node.stddev
+            return (
+                hp.qlognormal(label, mean, node.stddev, q)
+                if q
+                else hp.lognormal(label, mean, node.stddev)
             )
-        return hp.qnormal(label, mean, node.stddev, q) if q else hp.normal(label, mean, node.stddev)
+        return (
+            hp.qnormal(label, mean, node.stddev, q) if q else hp.normal(label, mean, node.stddev)
+        )
     if node.log:
         low, high = math.log(node.low), math.log(node.high)  # type: ignore[arg-type]
         return hp.qloguniform(label, low, high, q) if q else hp.loguniform(label, low, high)
-    return hp.quniform(label, node.low, node.high, q) if q else hp.uniform(label, node.low, node.high)
+    return (
+        hp.quniform(label, node.low, node.high, q) if q else hp.uniform(label, node.low, node.high)
+    )
 
 
 def build_expression(node: Node) -> Any:
@@ -123,7 +129,9 @@ class _HyperoptOptimizer(Optimizer):
 
     def __init__(self, space: Space, seed: int | None = None, **settings: Any):
         super().__init__(space, seed, **settings)
-        self.domain = Domain(lambda _: 0.0, build_expression(space.root), pass_expr_memo_ctrl=False)
+        self.domain = Domain(
+            lambda _: 0.0, build_expression(space.root), pass_expr_memo_ctrl=False
+        )
         self._labels = list(self.domain.params)
 
     @abstractmethod
@@ -180,8 +188,8 @@ class TPE(_HyperoptOptimizer):
     """Hyperopt's Tree-structured Parzen Estimator.
 
     Settings (``search.tpe``): ``gamma`` (share of trials deemed good, 0.25), ``candidates``
-    (samples scored per suggestion, 24), ``startup_trials`` (random trials first, 10; hyperopt itself uses 20),
-    ``prior_weight`` (1.0).
+    (samples scored per suggestion, 24), ``startup_trials`` (random trials first, 10, where
+    Hyperopt uses 20: good regions are found in fewer trials), ``prior_weight`` (1.0).
     """
 
     def algorithm(self) -> Any:

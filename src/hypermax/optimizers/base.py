@@ -35,7 +35,8 @@ class Optimizer(ABC):
 
     def __init__(self, space: Space, seed: int | None = None, **settings: Any):
         self.space = space
-        self.seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else int(seed)
+        entropy = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        self.seed = entropy % 2**31 if seed is None else int(seed)
         self.settings = settings
 
     @abstractmethod

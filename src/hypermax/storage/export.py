@@ -24,8 +24,11 @@ def _ordered_keys(dicts: list[dict[str, Any]]) -> list[str]:
 
 def trials_csv(trials: list[Trial]) -> str:
     """CSV text: fixed columns, then every metric and metadata key, then every flat parameter."""
-    extra = [k for k in _ordered_keys([{**t.metrics, **t.metadata} for t in trials])
-             if k not in FIXED_COLUMNS]
+    extra = [
+        k
+        for k in _ordered_keys([{**t.metrics, **t.metadata} for t in trials])
+        if k not in FIXED_COLUMNS
+    ]
     params = _ordered_keys([t.flat for t in trials])
     header = FIXED_COLUMNS + extra + [p for p in params if p not in FIXED_COLUMNS + extra]
     buffer = io.StringIO()
@@ -71,8 +74,13 @@ def best_dict(trials: list[Trial]) -> dict[str, Any] | None:
     best = best_trial(trials)
     if best is None:
         return None
-    return {"trial": best.number, "loss": best.loss, "params": best.params,
-            "metrics": best.metrics, "time": best.time}
+    return {
+        "trial": best.number,
+        "loss": best.loss,
+        "params": best.params,
+        "metrics": best.metrics,
+        "time": best.time,
+    }
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -113,7 +113,10 @@ class SQLStorage(Storage):
             self._search_id = self._find_or_create(create)
         except SQLAlchemyError as error:
             raise ConfigError(
-                ConfigIssue("search.storage", f"cannot use database {url!r}: {error.orig or error}")
+                ConfigIssue(
+                    "search.storage",
+                    f"cannot use database {url!r}: {getattr(error, 'orig', None) or error}",
+                )
             ) from error
 
     def _find_or_create(self, create: bool) -> int | None:
@@ -123,9 +126,12 @@ class SQLStorage(Storage):
             ).scalar()
             if found is not None or not create:
                 return found
-            return connection.execute(
-                insert(searches).values(name=self.search_name, created_at=datetime.now(timezone.utc))
-            ).inserted_primary_key[0]
+            created = connection.execute(
+                insert(searches).values(
+                    name=self.search_name, created_at=datetime.now(timezone.utc)
+                )
+            )
+            return int(created.inserted_primary_key[0])  # type: ignore[index]
 
     def save_config(self, config: dict[str, Any]) -> None:
         with self.engine.begin() as connection:
@@ -177,7 +183,9 @@ class SQLStorage(Storage):
             trials_table.c.status == TrialStatus.RUNNING.value
         )
         with self.engine.begin() as connection:
-            numbers = list(connection.execute(select(trials_table.c.number).where(running)).scalars())
+            numbers = list(
+                connection.execute(select(trials_table.c.number).where(running)).scalars()
+            )
             connection.execute(
                 update(trials_table).where(running).values(status=TrialStatus.INTERRUPTED.value)
             )
