@@ -89,7 +89,7 @@ def _finite(value: Any, what: str) -> float:
 def _plain(value: Any) -> Any:
     """Metadata as JSON-friendly data: numpy scalars and arrays become Python values."""
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return _plain(value.tolist())
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

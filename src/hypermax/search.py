@@ -86,6 +86,8 @@ def start_over(config: Config) -> list[str]:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     moved = []
     folder = config.results_dir
+    candidates = (f"{stamp}-{n}" if n else stamp for n in range(1000))
+    stamp = next(s for s in candidates if not folder.with_name(f"{folder.name}.old-{s}").exists())
     if folder.exists():
         target = folder.with_name(f"{folder.name}.old-{stamp}")
         shutil.move(str(folder), str(target))

@@ -87,15 +87,21 @@ class NumberNode(Node):
             decimals = max(0, -math.floor(math.log10(self.rounding))) + 2
             value = round(round(value / self.rounding) * self.rounding, decimals)
         if self.low is not None:
-            value = max(value, self.low)
+            value = max(value, float(self.low))
         if self.high is not None:
-            value = min(value, self.high)
+            value = min(value, float(self.high))
         return round(value) if self.integer else value
 
     def nested(self, flat: Mapping[str, Any]) -> Any:
         return flat[self.path]
 
     def flatten(self, value: Any, flat: Flat) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"parameter {self.path!r}: {value!r} is not a number")
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            raise ValueError(f"parameter {self.path!r}: {value!r} is out of range")
         flat[self.path] = value
 
     def cardinality(self) -> float:
@@ -139,6 +145,7 @@ class ChoiceNode(Node):
         return flat[self.path]
 
     def flatten(self, value: Any, flat: Flat) -> None:
+        self.index(value)  # ValueError when it is not one of the values
         flat[self.path] = value
 
     def cardinality(self) -> float:
@@ -162,6 +169,10 @@ class ConstantNode(Node):
         return self.value
 
     def flatten(self, value: Any, flat: Flat) -> None:
+        if value != self.value:
+            raise ValueError(
+                f"parameter {self.path!r}: {value!r} is not the constant {self.value!r}"
+            )
         flat[self.path] = self.value
 
     def cardinality(self) -> float:
@@ -202,13 +213,14 @@ class ObjectNode(Node):
 class BranchNode(Node):
     """A conditional choice between sub-spaces (``anyOf``/``oneOf``)."""
 
-    def __init__(self, path: str, label: str, branches: list[Node]):
+    def __init__(self, path: str, label: str, branches: list[Node], depth: int = 0):
         super().__init__(path, label)
         self.branches = branches
+        self.depth = depth  # branches directly inside branches share a path, not a key
 
     @property
     def branch_key(self) -> str:
-        return join_path(self.path, BRANCH_KEY)
+        return join_path(self.path, BRANCH_KEY + (str(self.depth + 1) if self.depth else ""))
 
     def nested(self, flat: Mapping[str, Any]) -> Any:
         return self.branches[int(flat[self.branch_key])].nested(flat)
@@ -218,7 +230,7 @@ class BranchNode(Node):
             attempt: Flat = {}
             try:
                 branch.flatten(value, attempt)
-            except (KeyError, TypeError, IndexError):
+            except (KeyError, TypeError, IndexError, ValueError):
                 continue
             if branch.nested(attempt) == value:
                 flat[self.branch_key] = position
@@ -334,6 +346,7 @@ class _Parser:
 
     def __init__(self, issues: list[ConfigIssue]):
         self.issues = issues
+        self.branch_depth: dict[str, int] = {}
 
     def fail(self, where: str, message: str) -> None:
         self.issues.append(ConfigIssue(where, message))
@@ -394,13 +407,16 @@ class _Parser:
         if not isinstance(options, list) or not options:
             self.fail(where, f"'{keyword}' must be a non-empty list of branches")
             return ConstantNode(path, label, None)
+        depth = self.branch_depth.get(path, 0)
+        self.branch_depth[path] = depth + 1
         branches = [
             self.parse(
                 option, path, join_path(label, f"${position}"), f"{where}.{keyword}.{position}"
             )
             for position, option in enumerate(options)
         ]
-        return BranchNode(path, label, branches)
+        self.branch_depth[path] = depth
+        return BranchNode(path, label, branches, depth)
 
     def _choice(self, spec: Mapping[str, Any], path: str, label: str, where: str) -> Node:
         values = spec["enum"]

@@ -87,6 +87,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.chmod(temporary, 0o644)  # mkstemp makes it private; results are for others to read too
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     update,
 )
@@ -88,6 +89,12 @@ def _enable_sqlite_wal(engine: Engine) -> None:
         cursor.close()
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc)
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -111,15 +118,16 @@ class SQLStorage(Storage):
             if create:
                 metadata.create_all(self.engine)
             self._search_id = self._find_or_create(create)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, ImportError) as error:
+            reason = getattr(error, "orig", None) or error
+            hint = "; pip install 'hypermax[postgres]'" if isinstance(error, ImportError) else ""
             raise ConfigError(
-                ConfigIssue(
-                    "search.storage",
-                    f"cannot use database {url!r}: {getattr(error, 'orig', None) or error}",
-                )
+                ConfigIssue("search.storage", f"cannot use database {url!r}: {reason}{hint}")
             ) from error
 
     def _find_or_create(self, create: bool) -> int | None:
+        if not create and not inspect(self.engine).has_table(searches.name):
+            return None  # a database nobody has written a search into yet
         with self.engine.begin() as connection:
             found = connection.execute(
                 select(searches.c.id).where(searches.c.name == self.search_name)
@@ -150,6 +158,8 @@ class SQLStorage(Storage):
     def save_trial(self, trial: Trial) -> None:
         row = {name: getattr(trial, name) for name in _TRIAL_FIELDS}
         row["status"] = trial.status.value
+        row["started_at"] = _utc(trial.started_at)  # SQLite keeps no offset: store UTC
+        row["finished_at"] = _utc(trial.finished_at)
         key = (trials_table.c.search_id == self._search_id) & (
             trials_table.c.number == trial.number
         )
