@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -43,3 +44,21 @@ def postgres_url() -> str:
 def unique_name() -> str:
     """A search name no other test uses, so tests can share one database."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def postgres_search(postgres_url: str, unique_name: str) -> Iterator[str]:
+    """A unique search-name prefix on the test PostgreSQL database; its records go after."""
+    from sqlalchemy import create_engine, delete, select
+
+    from hypermax.storage.sql import normalize_url, searches, trials_table
+
+    yield unique_name
+    engine = create_engine(normalize_url(postgres_url))
+    try:
+        with engine.begin() as connection:
+            mine = select(searches.c.id).where(searches.c.name.startswith(unique_name))
+            connection.execute(delete(trials_table).where(trials_table.c.search_id.in_(mine)))
+            connection.execute(delete(searches).where(searches.c.name.startswith(unique_name)))
+    finally:
+        engine.dispose()

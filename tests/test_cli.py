@@ -9,18 +9,15 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, delete, select
 
 from hypermax import __version__
 from hypermax.cli import main
 from hypermax.storage import SQLStorage, sqlite_url
-from hypermax.storage.sql import normalize_url, searches, trials_table
 
 NAME = "demo"
 TRIAL_LINE = re.compile(r"^trial\s+(\d+)\s+\[(\d+)/(\d+)\]\s+(ok|failed|killed)\b")
@@ -489,20 +486,6 @@ def test_an_invalid_config_exits_2_naming_the_problem(
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def postgres_search(postgres_url: str, unique_name: str) -> Iterator[str]:
-    """A unique search name on the test PostgreSQL database; its records are deleted after."""
-    yield unique_name
-    engine = create_engine(normalize_url(postgres_url))
-    try:
-        with engine.begin() as connection:
-            mine = select(searches.c.id).where(searches.c.name.startswith(unique_name))
-            connection.execute(delete(trials_table).where(trials_table.c.search_id.in_(mine)))
-            connection.execute(delete(searches).where(searches.c.name.startswith(unique_name)))
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.postgres

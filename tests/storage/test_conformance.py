@@ -16,11 +16,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, select
 
 from hypermax.errors import ConfigError
 from hypermax.storage import SQLStorage, Storage, sqlite_url
-from hypermax.storage.sql import normalize_url, searches, trials_table
 from hypermax.trial import Trial, TrialStatus
 
 STARTED = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=timezone.utc)
@@ -48,31 +46,17 @@ class Backend:
             storage.close()
 
 
-def _drop_searches(url: str, prefix: str) -> None:
-    """Delete every search (and its trials) whose name starts with ``prefix``."""
-    engine = create_engine(normalize_url(url))
-    try:
-        with engine.begin() as connection:
-            mine = select(searches.c.id).where(searches.c.name.startswith(prefix))
-            connection.execute(delete(trials_table).where(trials_table.c.search_id.in_(mine)))
-            connection.execute(delete(searches).where(searches.c.name.startswith(prefix)))
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "sqlite":
         chosen = Backend("sqlite", sqlite_url(tmp_path), "search")
     else:
         url = request.getfixturevalue("postgres_url")
-        chosen = Backend("postgresql", url, request.getfixturevalue("unique_name"))
+        chosen = Backend("postgresql", url, request.getfixturevalue("postgres_search"))
     try:
         yield chosen
     finally:
         chosen.close_all()
-        if chosen.kind == "postgresql":
-            _drop_searches(chosen.url, chosen.prefix)
 
 
 @pytest.fixture
