@@ -50,9 +50,9 @@ def best_summary(best: Trial | None) -> str:
 class ProgressPrinter:
     """A search listener that prints progress to ``stream``."""
 
-    def __init__(self, stream: TextIO | None = None, force_plain: bool = False):
+    def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
-        self.fancy = not force_plain and self.stream.isatty()
+        self.fancy = self.stream.isatty()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 

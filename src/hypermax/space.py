@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hypermax.errors import ConfigError, ConfigIssue
@@ -295,7 +295,6 @@ class Space:
     """The whole search space, with conversions between nested and flat parameters."""
 
     root: Node
-    schema: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
     @classmethod
     def from_schema(cls, schema: Mapping[str, Any]) -> Space:
@@ -304,7 +303,7 @@ class Space:
         root = _Parser(issues).parse(schema, "", "", "hyperparameters")
         if issues:
             raise ConfigError(list(dict.fromkeys(issues)))  # array items repeat their problems
-        return cls(root=root, schema=schema)
+        return cls(root=root)
 
     def nested(self, flat: Mapping[str, Any]) -> Any:
         """The parameters exactly as the model receives them."""

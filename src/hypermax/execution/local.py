@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -131,7 +131,6 @@ class _Worker:
     peak_ram: float = 0.0
     ready: bool = False
     load_error: tuple | None = None
-    samples: dict[str, float] = field(default_factory=dict)
 
     @property
     def alive(self) -> bool:
