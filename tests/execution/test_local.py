@@ -218,3 +218,43 @@ def test_a_callable_runs_in_another_process() -> None:
         while not outcomes:
             outcomes = executor.wait(1.0)
     assert outcomes[0].value != os.getpid()
+
+
+def test_a_result_the_search_cannot_read_back_fails_the_trial(tmp_path: Path) -> None:
+    (tmp_path / "custom.py").write_text(
+        "class Score(float):\n    pass\n\ndef train(p):\n    return Score(0.5)\n"
+    )
+    source = FunctionSource(src="custom.py", name="train", base_dir=str(tmp_path))
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {}, tmp_path / "t1.log"))
+        outcomes: list[TrialOutcome] = []
+        while not outcomes:
+            outcomes = executor.wait(1.0)
+    assert outcomes[0].kind is OutcomeKind.ERROR
+    assert "cannot be read back" in (outcomes[0].error or "")
+
+
+def test_a_model_that_kills_its_process_on_import_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "dies.py").write_text("import os\nos._exit(4)\n")
+    source = FunctionSource(module="dies", name="train", base_dir=str(tmp_path))
+    with pytest.raises(ConfigError) as caught:
+        LocalExecutor(source).start()
+    assert "died while loading" in str(caught.value)
+    assert "code 4" in str(caught.value)
+
+
+def test_the_time_limit_does_not_count_a_replacement_workers_import(tmp_path: Path) -> None:
+    (tmp_path / "slow_import.py").write_text(
+        "import ctypes, time\ntime.sleep(1.5)\n\n"
+        "def train(p):\n    if p['crash']:\n        ctypes.string_at(0)\n    return 1.0\n"
+    )
+    source = FunctionSource(module="slow_import", name="train", base_dir=str(tmp_path))
+    kinds = []
+    with LocalExecutor(source, limits=Limits(max_time=1.0)) as executor:
+        for number, crash in ((1, True), (2, False)):
+            executor.submit(TrialRequest(number, {"crash": crash}, tmp_path / f"{number}.log"))
+            outcomes: list[TrialOutcome] = []
+            while not outcomes:
+                outcomes = executor.wait(1.0)
+            kinds.append(outcomes[0].kind)
+    assert kinds == [OutcomeKind.ERROR, OutcomeKind.RESULT]

@@ -126,8 +126,9 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
 class _Worker:
     process: Any
     connection: Connection
+    spawned: float
     request: TrialRequest | None = None
-    started: float = 0.0
+    started: float | None = None  # when the current trial's clock started (after loading)
     peak_ram: float = 0.0
     ready: bool = False
     load_error: tuple | None = None
@@ -135,6 +136,9 @@ class _Worker:
     @property
     def alive(self) -> bool:
         return bool(self.process.is_alive())
+
+    def elapsed(self, now: float) -> float:
+        return now - self.started if self.started is not None else 0.0
 
 
 def _log_tail(path: Path, size: int = 2000) -> str:
@@ -199,17 +203,30 @@ class LocalExecutor(Executor):
         self._last_sample = 0.0
 
     def start(self) -> None:
-        worker = self._spawn()
+        """Start ``capacity`` workers and wait until each has loaded the model."""
+        for _ in range(self.capacity - len(self._workers)):
+            self._spawn()
         deadline = time.monotonic() + LOAD_TIMEOUT
-        while not worker.ready and worker.load_error is None and time.monotonic() < deadline:
-            if worker.connection.poll(0.05):
-                self._read_status(worker)
-            elif not worker.alive and not worker.connection.poll():
-                worker.load_error = ("function", _exit_description(worker.process.exitcode), "")
-        if worker.load_error is not None or not worker.ready:
-            path, message, _ = worker.load_error or ("function", "loading the model timed out", "")
-            self._retire(worker)
-            raise ConfigError(ConfigIssue(path, message))
+        for worker in list(self._workers):
+            while not worker.ready and worker.load_error is None:
+                if time.monotonic() > deadline:
+                    worker.load_error = (
+                        "function",
+                        f"loading the model took over "
+                        f"{LOAD_TIMEOUT:.0f} s; does importing it hang?",
+                        "",
+                    )
+                elif self._receive_if_any(worker, 0.05) is None and not worker.alive:
+                    worker.load_error = (
+                        "function",
+                        "the worker died while loading the model: "
+                        + _exit_description(worker.process.exitcode),
+                        "",
+                    )
+            if worker.load_error is not None:
+                path, message, _ = worker.load_error
+                self.stop()
+                raise ConfigError(ConfigIssue(path, message))
 
     def _spawn(self) -> _Worker:
         ours, theirs = self._context.Pipe(duplex=True)
@@ -220,27 +237,40 @@ class LocalExecutor(Executor):
         sys.stderr.flush()
         process.start()
         theirs.close()
-        worker = _Worker(process=process, connection=ours)
+        worker = _Worker(process=process, connection=ours, spawned=time.monotonic())
         self._workers.append(worker)
         return worker
 
-    def _read_status(self, worker: _Worker) -> tuple | None:
-        """Read one message; returns it when it is a trial's outcome."""
-        message = worker.connection.recv()
+    def _receive_if_any(self, worker: _Worker, timeout: float = 0.0) -> tuple | None:
+        """Read one waiting message: None when there is none (or the pipe closed), ``("status",)``
+        after a status message updated the worker, else a trial's outcome (``unreadable`` when
+        the result cannot be read back here)."""
+        try:
+            if not worker.connection.poll(timeout):
+                return None
+            message = worker.connection.recv()
+        except (EOFError, OSError):
+            return None  # the pipe closed: the process sentinel tells what happened
+        except Exception as error:  # e.g. an instance of a class only the worker can import
+            return ("unreadable", f"the model's result cannot be read back: {error}")
         if message[0] == "ready":
             worker.ready = True
-            return None
+            if worker.request is not None and worker.started is None:
+                worker.started = time.monotonic()
+            return ("status",)
         if message[0] == "load_error":
             worker.load_error = tuple(message[1:])
-            return None
+            return ("status",)
         return message
 
     def submit(self, request: TrialRequest) -> None:
-        idle = [w for w in self._workers if w.request is None and w.alive and not w.load_error]
+        for dead in [w for w in self._workers if w.request is None and not w.alive]:
+            self._retire(dead)
+        idle = [w for w in self._workers if w.request is None and not w.load_error]
         worker = idle[0] if idle else self._spawn()
         request.log_path.parent.mkdir(parents=True, exist_ok=True)
         worker.request = request
-        worker.started = time.monotonic()
+        worker.started = time.monotonic() if worker.ready else None
         worker.peak_ram = 0.0
         worker.connection.send((request.number, request.params, str(request.log_path)))
 
@@ -252,11 +282,7 @@ class LocalExecutor(Executor):
             [w.connection for w in busy] + [w.process.sentinel for w in busy],
             timeout=min(timeout, SAMPLE_INTERVAL),
         )
-        outcomes: list[TrialOutcome] = []
-        for worker in busy:
-            outcome = self._collect(worker, ready)
-            if outcome is not None:
-                outcomes.append(outcome)
+        outcomes = [o for o in (self._collect(w, ready) for w in busy) if o is not None]
         now = time.monotonic()
         if now - self._last_sample >= SAMPLE_INTERVAL:
             self._last_sample = now
@@ -266,109 +292,96 @@ class LocalExecutor(Executor):
     def _collect(self, worker: _Worker, ready: list[Any]) -> TrialOutcome | None:
         request = worker.request
         assert request is not None
-        elapsed = time.monotonic() - worker.started
-        while True:
-            try:
-                if not worker.connection.poll():
-                    break
-                message = self._read_status(worker)
-            except (EOFError, OSError):
-                break
-            if worker.load_error is not None:
-                self._retire(worker)
-                path, message_text, trace = worker.load_error
-                return self._finish(
-                    worker,
-                    request,
-                    OutcomeKind.ERROR,
-                    elapsed,
-                    error=f"{path}: {message_text}",
-                    traceback=trace,
-                )
-            if message is None:
+        while (message := self._receive_if_any(worker)) is not None:
+            if message[0] == "status":
                 continue
             if message[0] == "result":
+                return self._finish(worker, OutcomeKind.RESULT, message[3], value=message[2])
+            if message[0] == "unreadable":
                 return self._finish(
-                    worker, request, OutcomeKind.RESULT, message[3], value=message[2]
+                    worker, OutcomeKind.ERROR, self._elapsed(worker), error=message[1]
                 )
             return self._finish(
-                worker,
-                request,
-                OutcomeKind.ERROR,
-                message[4],
-                error=message[2],
-                traceback=message[3],
+                worker, OutcomeKind.ERROR, message[4], error=message[2], traceback=message[3]
+            )
+        if worker.load_error is not None:
+            path, text, trace = worker.load_error
+            self._retire(worker)
+            return self._finish(
+                worker, OutcomeKind.ERROR, 0.0, error=f"{path}: {text}", traceback=trace
             )
         if worker.process.sentinel in ready or not worker.alive:
             worker.process.join(1.0)
-            description = _exit_description(worker.process.exitcode)
+            elapsed = self._elapsed(worker)
             self._retire(worker)
             return self._finish(
                 worker,
-                request,
                 OutcomeKind.ERROR,
                 elapsed,
-                error=description,
+                error=_exit_description(worker.process.exitcode),
                 traceback=_log_tail(request.log_path) or None,
             )
         return None
 
+    @staticmethod
+    def _elapsed(worker: _Worker) -> float:
+        return worker.elapsed(time.monotonic())
+
     def _finish(
-        self,
-        worker: _Worker,
-        request: TrialRequest,
-        kind: OutcomeKind,
-        seconds: float,
-        **details: Any,
+        self, worker: _Worker, kind: OutcomeKind, seconds: float, **details: Any
     ) -> TrialOutcome:
+        request = worker.request
+        assert request is not None
         worker.request = None
+        worker.started = None
         resources = {"peak_ram_mib": round(worker.peak_ram, 1)} if worker.peak_ram else {}
         return TrialOutcome(request.number, kind, seconds, resources=resources, **details)
 
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
-        outcomes = []
+        busy = [w for w in self._workers if w.request is not None]
+        for worker in busy:
+            worker.peak_ram = max(worker.peak_ram, _tree_rss(worker.process.pid))
+        kills: dict[int, str] = {}
         limits = self.limits
-        system_used = None
-        if limits.max_system_ram is not None:
-            memory = psutil.virtual_memory()
-            system_used = (memory.total - memory.available) / MIB
-        for worker in [w for w in self._workers if w.request is not None]:
-            elapsed = now - worker.started
-            ram = _tree_rss(worker.process.pid)
-            worker.peak_ram = max(worker.peak_ram, ram)
-            reason = None
-            if limits.max_time is not None and elapsed > limits.max_time:
-                reason = f"ran {elapsed:.1f} s, past auto_kill_max_time ({limits.max_time} s)"
+        for index, worker in enumerate(busy):
+            elapsed, ram = worker.elapsed(now), worker.peak_ram
+            if worker.started is None and now - worker.spawned > LOAD_TIMEOUT:
+                kills[index] = f"loading the model took over {LOAD_TIMEOUT:.0f} s"
+            elif limits.max_time is not None and elapsed > limits.max_time:
+                kills[index] = (
+                    f"ran {elapsed:.1f} s, past auto_kill_max_time ({limits.max_time} s)"
+                )
             elif limits.max_ram is not None and ram > limits.max_ram:
-                reason = f"used {ram:.0f} MiB, past auto_kill_max_ram ({limits.max_ram} MiB)"
-            elif (
-                system_used is not None
-                and limits.max_system_ram is not None
-                and system_used > limits.max_system_ram
-            ):
-                reason = (
-                    f"system memory in use reached {system_used:.0f} MiB, past "
-                    f"auto_kill_max_system_ram ({limits.max_system_ram} MiB)"
+                kills[index] = f"used {ram:.0f} MiB, past auto_kill_max_ram ({limits.max_ram} MiB)"
+        if limits.max_system_ram is not None and busy:
+            memory = psutil.virtual_memory()
+            used = (memory.total - memory.available) / MIB
+            if used > limits.max_system_ram:
+                # one kill per sample, the largest trial first: that frees the most memory
+                largest = max(range(len(busy)), key=lambda i: busy[i].peak_ram)
+                kills.setdefault(
+                    largest,
+                    f"system memory in use reached {used:.0f} MiB, past "
+                    f"auto_kill_max_system_ram ({limits.max_system_ram} MiB)",
                 )
-            if reason is not None:
-                request = worker.request
-                assert request is not None
-                kill_tree(worker.process.pid)
-                self._retire(worker)
-                outcomes.append(
-                    self._finish(
-                        worker, request, OutcomeKind.KILLED, elapsed, error=f"killed: {reason}"
-                    )
-                )
+        outcomes = []
+        for index, reason in kills.items():
+            worker = busy[index]
+            elapsed = worker.elapsed(now)
+            self._retire(worker)
+            outcomes.append(
+                self._finish(worker, OutcomeKind.KILLED, elapsed, error=f"killed: {reason}")
+            )
         return outcomes
 
     def _retire(self, worker: _Worker) -> None:
+        """Forget a worker and make sure its whole process tree is gone."""
         if worker in self._workers:
             self._workers.remove(worker)
         with contextlib.suppress(OSError):
             worker.connection.close()
         if worker.alive:
-            kill_tree(worker.process.pid, grace=0.2)
+            kill_tree(worker.process.pid)
         worker.process.join(1.0)
 
     def stop(self) -> list[int]:
