@@ -262,6 +262,7 @@ def test_fresh_twice_in_the_same_second_keeps_both_earlier_results(
     assert all(name.startswith(f"{NAME}.old-") for name in siblings[1:])
     for aside in old:
         assert sorted(p.name for p in aside.iterdir()) == [
+            ".hypermax.db.lock",
             "best.json",
             "config.json",
             "hypermax.db",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -15,14 +16,15 @@ from pathlib import Path
 
 from hypermax import __version__
 from hypermax.config import Config, config_schema, load_config
-from hypermax.errors import ConfigError, ConfigIssue
-from hypermax.optimizers import create_optimizer
+from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
 from hypermax.progress import ProgressPrinter, best_summary
-from hypermax.search import Search, executor_for, start_over
+from hypermax.search import Search, executor_for, open_storage, optimizer_for, start_over
 from hypermax.storage import SQLITE_FILENAME, SQLStorage, sqlite_url
 from hypermax.storage.export import best_dict, trial_dict, trials_csv
+from hypermax.trial import Trial, TrialStatus
 
 COMMANDS = ("run", "validate", "sample", "export", "init", "schema")
+EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
 
@@ -99,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = getattr(options, "config", None)
         print(f"hypermax: {error.in_file(str(config)) if config else error}", file=sys.stderr)
         return EXIT_CONFIG
+    except SearchBusyError as error:
+        print(f"hypermax: {error}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _load(path: Path, iterations: int | None = None) -> Config:
@@ -117,6 +122,7 @@ def _run(options: argparse.Namespace) -> int:
             print(message, file=sys.stderr)
     printer = ProgressPrinter()
     search = Search(config, listeners=[printer])
+    signal.signal(signal.SIGTERM, _interrupt)  # `timeout`, Slurm, systemd stop like Ctrl-C
     try:
         result = search.run()
     except KeyboardInterrupt:
@@ -126,6 +132,10 @@ def _run(options: argparse.Namespace) -> int:
     print(best_summary(result.best))
     print(f"Results: {result.results_dir}")
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _validate(options: argparse.Namespace) -> int:
@@ -142,26 +152,21 @@ def _validate(options: argparse.Namespace) -> int:
     return 0
 
 
-def _existing_storage(config: Config) -> SQLStorage | None:
-    if config.search.storage:
-        return SQLStorage(config.search.storage, config.search.name, create=False)
-    if (config.results_dir / SQLITE_FILENAME).exists():
-        return SQLStorage(sqlite_url(config.results_dir), config.search.name, create=False)
-    return None
-
-
 def _sample(options: argparse.Namespace) -> int:
     config = _load(options.config)
-    storage = _existing_storage(config)
-    history = []
-    if storage is not None:
-        with storage:
+    history: list[Trial] = []
+    if config.search.storage or (config.results_dir / SQLITE_FILENAME).exists():
+        with open_storage(config, config.results_dir, create=False) as storage:
             history = storage.trials()
-    optimizer = create_optimizer(
-        config.search.method, config.space, config.search.seed, config.search.method_settings
-    )
-    for flat in optimizer.suggest(history, options.n):
-        print(json.dumps(config.space.nested(flat), default=str))
+    # as a run would: trials cut short by a stopped run go first, then new suggestions
+    reruns = [t.params for t in history if t.status is TrialStatus.INTERRUPTED][: options.n]
+    for trial in history:
+        if trial.status is TrialStatus.INTERRUPTED:
+            trial.status = TrialStatus.RUNNING
+    wanted = options.n - len(reruns)
+    suggested = optimizer_for(config).suggest(history, wanted) if wanted else []
+    for params in reruns + [config.space.nested(flat) for flat in suggested]:
+        print(json.dumps(params, default=str))
     return 0
 
 
@@ -169,11 +174,12 @@ def _export(options: argparse.Namespace) -> int:
     folder: Path = options.results
     saved = folder / "config.json"
     if not saved.exists():
-        raise ConfigError(
-            ConfigIssue(
-                "results", f"{folder} is not a hypermax results folder (it has no config.json)"
-            )
+        print(
+            f"hypermax export: {folder} is not a hypermax results folder (it has no "
+            "config.json); give a folder such as hypermax_results/<search name>",
+            file=sys.stderr,
         )
+        return EXIT_CONFIG
     search = json.loads(saved.read_text("utf-8")).get("search", {})
     url = search.get("storage") or sqlite_url(folder.resolve())
     with SQLStorage(url, search.get("name", folder.name), create=False) as storage:

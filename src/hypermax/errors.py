@@ -44,3 +44,7 @@ class ConfigError(ValueError):
 
 class TrialError(Exception):
     """The model's result cannot be turned into a loss; fails that one trial only."""
+
+
+class SearchBusyError(RuntimeError):
+    """Another process is already running this search."""

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.config import Config
-from hypermax.errors import TrialError
+from hypermax.errors import ConfigError, ConfigIssue, TrialError
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor
 from hypermax.execution.python_function import FunctionSource
 from hypermax.loss import compute_loss
-from hypermax.optimizers import create_optimizer
+from hypermax.optimizers import Optimizer, create_optimizer
 from hypermax.storage import SQLStorage, Storage, sqlite_url
 from hypermax.storage.export import write_atomic, write_results_files
 from hypermax.trial import Trial, TrialStatus, best_trial
@@ -68,8 +68,9 @@ def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -
     spec = config.function
     if function is not None:
         source = FunctionSource(function=function)
+    elif spec is None or not (spec.module or spec.src):
+        raise ConfigError(ConfigIssue("function", "missing: say which model function to run"))
     else:
-        assert spec is not None, "config has no function section"
         source = FunctionSource(
             module=spec.module, src=spec.src, name=spec.name, base_dir=str(config.base_dir)
         )
@@ -86,8 +87,10 @@ def start_over(config: Config) -> list[str]:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     moved = []
     folder = config.results_dir
-    candidates = (f"{stamp}-{n}" if n else stamp for n in range(1000))
-    stamp = next(s for s in candidates if not folder.with_name(f"{folder.name}.old-{s}").exists())
+    suffix, counter = stamp, 1
+    while folder.with_name(f"{folder.name}.old-{suffix}").exists():
+        suffix, counter = f"{stamp}-{counter}", counter + 1
+    stamp = suffix
     if folder.exists():
         target = folder.with_name(f"{folder.name}.old-{stamp}")
         shutil.move(str(folder), str(target))
@@ -100,9 +103,16 @@ def start_over(config: Config) -> list[str]:
     return moved
 
 
-def open_storage(config: Config, results_dir: Path) -> Storage:
+def open_storage(config: Config, results_dir: Path, create: bool = True) -> SQLStorage:
+    """The search's storage: ``search.storage`` if set, else SQLite in the results folder."""
     url = config.search.storage or sqlite_url(results_dir)
-    return SQLStorage(url, config.search.name)
+    return SQLStorage(url, config.search.name, create=create)
+
+
+def optimizer_for(config: Config) -> Optimizer:
+    return create_optimizer(
+        config.search.method, config.space, config.search.seed, config.search.method_settings
+    )
 
 
 class Search:
@@ -121,19 +131,18 @@ class Search:
         self.results_dir = results_dir if results_dir is not None else config.results_dir
         self._storage = storage
         self.listeners = list(listeners)
-        self.optimizer = create_optimizer(
-            config.search.method, config.space, config.search.seed, config.search.method_settings
-        )
+        self.optimizer = optimizer_for(config)
         self.trials: dict[int, Trial] = {}
 
     def run(self) -> SearchResult:
         """Run until ``iterations`` trials have finished; Ctrl-C records running ones as
         interrupted (they run again on resume) and re-raises."""
-        self.executor.start()
         self.results_dir.mkdir(parents=True, exist_ok=True)
         storage = self._storage or open_storage(self.config, self.results_dir)
         try:
-            return self._run(storage)
+            with storage.writer_lock():
+                self.executor.start()
+                return self._run(storage)
         finally:
             self.executor.stop()
             if self._storage is None:
@@ -166,11 +175,12 @@ class Search:
                     trial = in_flight.pop(outcome.number)
                     self._record(storage, trial, outcome)
         except BaseException:
-            for number in self.executor.stop():
-                trial = self.trials[number]
-                trial.status = TrialStatus.INTERRUPTED
-                trial.finished_at = _now()
-                storage.save_trial(trial)
+            self.executor.stop()
+            for trial in self._ordered():  # also those cut short between save and submit
+                if trial.status is TrialStatus.RUNNING:
+                    trial.status = TrialStatus.INTERRUPTED
+                    trial.finished_at = _now()
+                    storage.save_trial(trial)
             write_results_files(self.results_dir, self._ordered())
             raise
         self._emit("finished")

@@ -460,6 +460,11 @@ class _Parser:
             )
         if low is not None and high is not None and low >= high:
             self.fail(where, f"min ({low}) must be below max ({high})")
+        mean = spec.get("mean")
+        if scaling != "linear" and mode == "normal" and mean is not None and mean <= 0:
+            self.fail(
+                join_path(where, "mean"), f"logarithmic scaling needs mean above 0, got {mean}"
+            )
         if scaling != "linear" and mode != "normal" and low is not None and low <= 0:
             self.fail(join_path(where, "min"), f"logarithmic scaling needs min above 0, got {low}")
         if spec.get("rounding") is not None and spec["rounding"] <= 0:

@@ -579,3 +579,35 @@ def test_schema_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) ->
     out, err = capsys.readouterr()
     assert json.loads(out) == config_schema()
     assert err == ""
+
+
+def test_a_metric_may_carry_a_description(tmp_path: Path) -> None:
+    path = tmp_path / "search.json"
+    path.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {"type": "number", "min": 0, "max": 1},
+                "metrics": {"auc": {"description": "area under the curve", "min": 0.5, "max": 1}},
+            }
+        )
+    )
+    config = load_config(path, require_function=False)
+    assert config.metrics["auc"].max == 1
+
+
+def test_keys_beside_a_file_ref_resolve_in_the_referring_file(tmp_path: Path) -> None:
+    (tmp_path / "shared.json").write_text(json.dumps({"base": {"type": "object"}}))
+    path = tmp_path / "search.json"
+    path.write_text(
+        json.dumps(
+            {
+                "definitions": {"lr": {"type": "number", "min": 0.1, "max": 1}},
+                "hyperparameters": {
+                    "$ref": "shared.json#/base",
+                    "properties": {"lr": {"$ref": "#/definitions/lr"}},
+                },
+            }
+        )
+    )
+    config = load_config(path, require_function=False)
+    assert config.hyperparameters["properties"]["lr"]["max"] == 1

@@ -534,6 +534,20 @@ CASES = [
         path="ui.enabled",
         message="must be of type boolean",
     ),
+    Case(
+        "log-normal-mean-not-positive",
+        with_params(
+            w={
+                "type": "number",
+                "mode": "normal",
+                "mean": 0,
+                "stddev": 1,
+                "scaling": "logarithmic",
+            }
+        ),
+        path="hyperparameters.properties.w.mean",
+        message="logarithmic scaling needs mean above 0",
+    ),
 ]
 
 

@@ -129,3 +129,32 @@ def test_ctrl_c_records_interrupted_trials_and_leaves_no_process(write_search) -
     done = subprocess.run([HYPERMAX, str(config)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(finished_trials(results)) == ITERATIONS
+
+
+def test_a_second_run_of_a_running_search_is_refused(write_search) -> None:
+    config = write_search(SLOW_MODEL, CONFIG)
+    results = config.parent / "hypermax_results" / "resume"
+    process = start(config)
+    wait_for(results, 2)
+    second = subprocess.run([HYPERMAX, str(config)], capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1
+    assert "already running" in second.stderr
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    finished = finished_trials(results)
+    assert sorted(t.number for t in finished) == list(range(1, ITERATIONS + 1))
+
+
+def test_sigterm_stops_like_ctrl_c(write_search) -> None:
+    config = write_search(SLOW_MODEL, CONFIG)
+    results = config.parent / "hypermax_results" / "resume"
+    process = start(config)
+    wait_for(results, 2)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    process.terminate()
+    process.communicate(timeout=30)
+    assert process.returncode == 130
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    assert alive == []
+    with SQLStorage(sqlite_url(results), "resume", create=False) as storage:
+        assert TrialStatus.RUNNING not in [t.status for t in storage.trials()]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from hypermax.errors import ConfigError
+from hypermax.errors import ConfigError, SearchBusyError
 from hypermax.storage import SQLStorage, Storage, sqlite_url
 from hypermax.trial import Trial, TrialStatus
 
@@ -493,3 +493,15 @@ def test_a_bad_url_is_a_config_error_naming_search_storage(tmp_path: Path, url: 
         SQLStorage(str(text), "search")
     assert [issue.path for issue in caught.value.issues] == ["search.storage"]
     assert "search.storage" in str(caught.value)
+
+
+def test_only_one_writer_at_a_time(backend: Backend) -> None:
+    first, second = backend.open(), backend.open()
+    with (
+        first.writer_lock(),
+        pytest.raises(SearchBusyError, match="already running"),
+        second.writer_lock(),
+    ):
+        pass
+    with second.writer_lock():
+        pass

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from hypermax.storage.export import (
-    FIXED_COLUMNS,
     best_dict,
     trial_dict,
     trials_csv,
@@ -88,7 +87,7 @@ def test_csv_columns_fixed_then_metrics_and_metadata_then_flat_parameters() -> N
     text = trials_csv(nested_trials())
     columns = header(text)
     assert columns[:5] == ["trial", "status", "loss", "time", "error"]
-    assert columns[:5] == FIXED_COLUMNS
+    assert columns[:5] == ["trial", "status", "loss", "time", "error"]
     named = columns[5:10]
     assert set(named) == {"accuracy", "epochs", "auc", "history", "info"}
     assert set(columns[10:]) == {
@@ -279,3 +278,21 @@ def test_write_atomic_leaves_the_old_file_when_writing_fails(
         write_atomic(target, "new contents\n")
     assert target.read_text("utf-8") == "old contents\n"
     assert [p.name for p in tmp_path.iterdir()] == ["trials.csv"]
+
+
+def test_names_taken_by_earlier_columns_get_their_kind_as_prefix() -> None:
+    trial = Trial(
+        1,
+        {"loss": "hinge", "x": 0.25},
+        {"loss": "hinge", "x": 0.25},
+        TrialStatus.OK,
+        loss=0.5,
+        metadata={"x": 123, "status": "fine"},
+    )
+    header, row = list(csv.reader(io.StringIO(trials_csv([trial]))))
+    values = dict(zip(header, row, strict=True))
+    assert values["loss"] == "0.5"
+    assert values["param.loss"] == "hinge"
+    assert values["x"] == "123"
+    assert values["param.x"] == "0.25"
+    assert values["metadata.status"] == "fine"

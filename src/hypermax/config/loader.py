@@ -27,7 +27,7 @@ from hypermax.config.model import (
 )
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.loss import MetricSpec
-from hypermax.optimizers import available_methods
+from hypermax.optimizers import method_issue
 
 
 @cache
@@ -127,7 +127,7 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         name: MetricSpec(
             name=name,
             **{
-                **spec,
+                **{k: v for k, v in spec.items() if k != "description"},
                 "type": spec.get("type", "time" if name == "time" else "metric"),
                 "scaling": "logarithmic"
                 if spec.get("scaling") == "exponential"
@@ -218,16 +218,9 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
             issues.append(
                 ConfigIssue("function.name", "missing: the name of the function to call")
             )
-    method = data.get("search", {}).get("method", "tpe")
-    if method not in available_methods():
-        hint = difflib.get_close_matches(method, available_methods(), n=1)
-        advice = f"did you mean {hint[0]!r}? " if hint else ""
-        issues.append(
-            ConfigIssue(
-                "search.method",
-                f"unknown method {method!r}; {advice}available: {', '.join(available_methods())}",
-            )
-        )
+    issue = method_issue(data.get("search", {}).get("method", "tpe"))
+    if issue is not None:
+        issues.append(issue)
     for name, spec in data.get("metrics", {}).items():
         low, high = spec.get("min"), spec.get("max")
         if low is not None and high is not None and low >= high:
@@ -290,13 +283,14 @@ class _RefResolver:
             if identity in active:
                 self.issues.append(ConfigIssue(at, f"circular reference {ref!r}"))
                 return None
+            target_folder, target_document = folder, document
             if file_part:
-                folder = (folder / file_part).parent
-                document = self._load(folder / Path(file_part).name, ref, at)
-            target = self._point(document, pointer, ref, at)
+                target_folder = (folder / file_part).parent
+                target_document = self._load(target_folder / Path(file_part).name, ref, at)
+            target = self._point(target_document, pointer, ref, at)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             resolved = self._walk(
-                copy.deepcopy(target), where, (*active, identity), document, folder
+                copy.deepcopy(target), where, (*active, identity), target_document, target_folder
             )
             if isinstance(resolved, dict):
                 return {**resolved, **self._walk(siblings, where, active, document, folder)}

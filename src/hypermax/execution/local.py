@@ -60,6 +60,7 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
     if os.getppid() != parent_pid:
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a kill ends the trial, whatever the search set
     # Python-level output must reach file descriptors 1 and 2, which each trial points at its
     # log, even when the search process had replaced sys.stdout (Jupyter, pytest).
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as us

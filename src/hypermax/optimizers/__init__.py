@@ -1,6 +1,20 @@
 """Search methods behind one ask/tell interface; ``search.method`` picks one by name."""
 
 from hypermax.optimizers._hyperopt import TPE, RandomSearch
-from hypermax.optimizers.base import Optimizer, available_methods, create_optimizer, register
+from hypermax.optimizers.base import (
+    Optimizer,
+    available_methods,
+    create_optimizer,
+    method_issue,
+    register,
+)
 
-__all__ = ["TPE", "Optimizer", "RandomSearch", "available_methods", "create_optimizer", "register"]
+__all__ = [
+    "TPE",
+    "Optimizer",
+    "RandomSearch",
+    "available_methods",
+    "create_optimizer",
+    "method_issue",
+    "register",
+]

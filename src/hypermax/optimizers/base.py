@@ -64,17 +64,23 @@ def available_methods() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def method_issue(method: str) -> ConfigIssue | None:
+    """The problem with ``search.method: method``, or None when it names an optimizer."""
+    if method in _REGISTRY:
+        return None
+    hint = difflib.get_close_matches(method, _REGISTRY, n=1)
+    advice = f"did you mean {hint[0]!r}? " if hint else ""
+    return ConfigIssue(
+        "search.method",
+        f"unknown method {method!r}; {advice}available: {', '.join(available_methods())}",
+    )
+
+
 def create_optimizer(
     method: str, space: Space, seed: int | None = None, settings: Mapping[str, Any] | None = None
 ) -> Optimizer:
     """Instantiate the optimizer registered as ``method``; a clear error names the choices."""
-    if method not in _REGISTRY:
-        hint = difflib.get_close_matches(method, _REGISTRY, n=1)
-        advice = f"did you mean {hint[0]!r}? " if hint else ""
-        raise ConfigError(
-            ConfigIssue(
-                "search.method",
-                f"unknown method {method!r}; {advice}available: {', '.join(available_methods())}",
-            )
-        )
+    issue = method_issue(method)
+    if issue is not None:
+        raise ConfigError(issue)
     return _REGISTRY[method](space, seed=seed, **dict(settings or {}))

@@ -14,6 +14,7 @@ An implementation promises:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from typing import Any
 
 from hypermax.trial import Trial
@@ -47,6 +48,11 @@ class Storage(ABC):
     @abstractmethod
     def rename_search(self, new_name: str) -> None:
         """Move this search's records aside under another name (``--fresh``)."""
+
+    @abstractmethod
+    def writer_lock(self) -> AbstractContextManager[None]:
+        """Held by the one process that writes this search; raises SearchBusyError at once when
+        another process holds it, so two runs of one search can never overwrite each other."""
 
     @abstractmethod
     def close(self) -> None:

@@ -7,12 +7,11 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from hypermax.trial import Trial, best_trial
-
-FIXED_COLUMNS = ["trial", "status", "loss", "time", "error"]
 
 
 def _ordered_keys(dicts: list[dict[str, Any]]) -> list[str]:
@@ -23,22 +22,37 @@ def _ordered_keys(dicts: list[dict[str, Any]]) -> list[str]:
 
 
 def trials_csv(trials: list[Trial]) -> str:
-    """CSV text: fixed columns, then every metric and metadata key, then every flat parameter."""
-    extra = [
-        k
-        for k in _ordered_keys([{**t.metrics, **t.metadata} for t in trials])
-        if k not in FIXED_COLUMNS
+    """CSV text: fixed columns, then every metric, metadata key and flat parameter.
+
+    A name already taken by an earlier column gets its kind as a prefix (``param.loss`` for a
+    hyperparameter named ``loss``), so no value ever hides another.
+    """
+    columns: dict[str, Callable[[Trial], Any]] = {
+        "trial": lambda t: t.number,
+        "status": lambda t: t.status.value,
+        "loss": lambda t: t.loss,
+        "time": lambda t: t.time,
+        "error": lambda t: t.error,
+    }
+    sources: list[tuple[str, Callable[[Trial], dict[str, Any]]]] = [
+        ("metric", lambda t: t.metrics),
+        ("metadata", lambda t: t.metadata),
+        ("param", lambda t: t.flat),
     ]
-    params = _ordered_keys([t.flat for t in trials])
-    header = FIXED_COLUMNS + extra + [p for p in params if p not in FIXED_COLUMNS + extra]
+    for kind, values_of in sources:
+        for key in _ordered_keys([values_of(t) for t in trials]):
+            name = key if key not in columns else f"{kind}.{key}"
+            columns[name] = _reader(values_of, key)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for t in trials:
-        values = {**t.flat, **t.metadata, **t.metrics}
-        fixed = [t.number, t.status.value, t.loss, t.time, t.error or ""]
-        writer.writerow(fixed + [_cell(values.get(column)) for column in header[len(fixed) :]])
+    writer.writerow(columns)
+    for trial in trials:
+        writer.writerow([_cell(read(trial)) for read in columns.values()])
     return buffer.getvalue()
+
+
+def _reader(values_of: Callable[[Trial], dict[str, Any]], key: str) -> Callable[[Trial], Any]:
+    return lambda trial: values_of(trial).get(key)
 
 
 def _cell(value: Any) -> Any:

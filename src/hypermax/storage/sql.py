@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,15 +23,17 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     insert,
     inspect,
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
 from hypermax.storage.base import Storage
 from hypermax.trial import Trial, TrialStatus
 
@@ -89,6 +94,13 @@ def _enable_sqlite_wal(engine: Engine) -> None:
         cursor.close()
 
 
+def _without_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is None:
         return moment
@@ -121,8 +133,9 @@ class SQLStorage(Storage):
         except (SQLAlchemyError, ImportError) as error:
             reason = getattr(error, "orig", None) or error
             hint = "; pip install 'hypermax[postgres]'" if isinstance(error, ImportError) else ""
+            shown = _without_password(url)
             raise ConfigError(
-                ConfigIssue("search.storage", f"cannot use database {url!r}: {reason}{hint}")
+                ConfigIssue("search.storage", f"cannot use database {shown!r}: {reason}{hint}")
             ) from error
 
     def _find_or_create(self, create: bool) -> int | None:
@@ -208,5 +221,57 @@ class SQLStorage(Storage):
             )
         self.search_name = new_name
 
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        if self.engine.dialect.name == "postgresql":
+            with self._advisory_lock():
+                yield
+        elif self.engine.url.database and self.engine.url.database != ":memory:":
+            database = Path(self.engine.url.database)
+            with _file_lock(database.with_name(f".{database.name}.lock"), self.search_name):
+                yield
+        else:
+            yield  # an in-memory database belongs to this process alone
+
+    @contextmanager
+    def _advisory_lock(self) -> Iterator[None]:
+        key = zlib.crc32(f"hypermax:{self.search_name}".encode())
+        with self.engine.connect() as connection:
+            taken = connection.execute(select(func.pg_try_advisory_lock(key))).scalar()
+            connection.commit()
+            if not taken:
+                raise SearchBusyError(_busy_message(self.search_name, self.engine.url))
+            try:
+                yield
+            finally:
+                connection.execute(select(func.pg_advisory_unlock(key)))
+                connection.commit()
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _busy_message(name: str, where: Any) -> str:
+    return (
+        f"search {name!r} is already running in another process (its lock is held in "
+        f"{where}); wait for that run to finish, or stop it, then run this command again"
+    )
+
+
+@contextmanager
+def _file_lock(path: Path, name: str) -> Iterator[None]:
+    """An exclusive flock beside the SQLite file; the kernel drops it if the process dies."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; one writer is the user's to ensure
+        yield
+        return
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SearchBusyError(_busy_message(name, path)) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
