@@ -18,7 +18,7 @@ from typing import Any
 from hypermax.config import Config
 from hypermax.errors import ConfigError, ConfigIssue, TrialError
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
-from hypermax.execution.local import Limits, LocalExecutor
+from hypermax.execution.local import Limits, LocalExecutor, Recycling
 from hypermax.execution.python_function import FunctionSource
 from hypermax.loss import compute_loss
 from hypermax.optimizers import Optimizer, create_optimizer
@@ -79,7 +79,14 @@ def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -
         max_ram=spec.auto_kill_max_ram if spec else None,
         max_system_ram=spec.auto_kill_max_system_ram if spec else None,
     )
-    return LocalExecutor(source, capacity=config.search.parallel, limits=limits)
+    recycling = Recycling(
+        fresh_process=spec.isolation == "process" if spec else False,
+        max_trials=spec.max_trials_per_worker if spec else None,
+        max_idle_ram=spec.worker_max_ram if spec else None,
+    )
+    return LocalExecutor(
+        source, capacity=config.search.parallel, limits=limits, recycling=recycling
+    )
 
 
 def start_over(config: Config) -> list[str]:

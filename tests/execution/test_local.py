@@ -11,7 +11,7 @@ import pytest
 
 from hypermax.errors import ConfigError
 from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
-from hypermax.execution.local import Limits, LocalExecutor
+from hypermax.execution.local import Limits, LocalExecutor, Recycling
 from hypermax.execution.python_function import FunctionSource
 
 MODEL = """
@@ -58,6 +58,20 @@ def unpicklable(p):
 
 def pid(p):
     return os.getpid()
+
+HOARD = []
+
+def hoards_memory(p):
+    HOARD.append(bytearray(300 * 1024 * 1024))
+    for i in range(0, len(HOARD[-1]), 4096):
+        HOARD[-1][i] = 1
+    return os.getpid()
+
+def leaves_a_child(p):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    with open(p["pid_file"], "w") as f:
+        f.write(str(child.pid))
+    return 0.0
 """
 
 
@@ -258,3 +272,44 @@ def test_the_time_limit_does_not_count_a_replacement_workers_import(tmp_path: Pa
                 outcomes = executor.wait(1.0)
             kinds.append(outcomes[0].kind)
     assert kinds == [OutcomeKind.ERROR, OutcomeKind.RESULT]
+
+
+def pids_of_trials(model_dir: Path, name: str, count: int, recycling: Recycling) -> list[int]:
+    source = FunctionSource(module="model", name=name, base_dir=str(model_dir))
+    pids = []
+    with LocalExecutor(source, recycling=recycling) as executor:
+        for number in range(1, count + 1):
+            executor.submit(TrialRequest(number, {}, model_dir / f"trial-{number}.log"))
+            outcomes: list[TrialOutcome] = []
+            while not outcomes:
+                outcomes = executor.wait(1.0)
+            assert outcomes[0].kind is OutcomeKind.RESULT, outcomes[0].error
+            pids.append(outcomes[0].value)
+    return pids
+
+
+@pytest.mark.parametrize(
+    ("name", "recycling", "pattern"),
+    [
+        ("pid", Recycling(), [0, 0, 0, 0]),
+        ("pid", Recycling(fresh_process=True), [0, 1, 2, 3]),
+        ("pid", Recycling(max_trials=2), [0, 0, 1, 1]),
+        ("hoards_memory", Recycling(max_idle_ram=200), [0, 1, 2, 3]),
+    ],
+    ids=["warm", "isolation-process", "max-trials-per-worker", "worker-max-ram"],
+)
+def test_workers_are_replaced_as_configured(
+    model_dir: Path, name: str, recycling: Recycling, pattern: list[int]
+) -> None:
+    pids = pids_of_trials(model_dir, name, len(pattern), recycling)
+    distinct = list(dict.fromkeys(pids))
+    assert [distinct.index(pid) for pid in pids] == pattern
+
+
+def test_processes_a_trial_leaves_running_are_ended(model_dir: Path) -> None:
+    pid_file = model_dir / "child.pid"
+    outcome = run_trial(model_dir, "leaves_a_child", {"pid_file": str(pid_file)})
+    assert outcome.kind is OutcomeKind.RESULT
+    child = int(pid_file.read_text())
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+    assert "ending 1 process(es)" in (model_dir / "logs" / "trial-1.log").read_text()

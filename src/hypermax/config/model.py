@@ -26,6 +26,9 @@ class FunctionConfig:
     auto_kill_max_ram: float | None = None
     auto_kill_max_system_ram: float | None = None
     auto_kill_loss: float | None = None
+    isolation: str = "worker"
+    max_trials_per_worker: int | None = None
+    worker_max_ram: float | None = None
 
 
 @dataclass

@@ -20,43 +20,50 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from pathlib import Path
 from typing import Any
 
 import psutil
 
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.monitor import (
+    SAMPLE_INTERVAL,
+    Limits,
+    die_with_parent,
+    exit_description,
+    kill_tree,
+    log_tail,
+    tree_rss,
+)
 from hypermax.execution.python_function import FunctionSource, LoadError
 
-MIB = 1024 * 1024
-SAMPLE_INTERVAL = 0.1
-KILL_GRACE = 1.0
 LOAD_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Auto-kill thresholds; None disables one. Memory in MiB (1024-based)."""
+class Recycling:
+    """When a worker is replaced by a fresh one (besides after a crash or a kill).
 
-    max_time: float | None = None
-    max_ram: float | None = None
-    max_system_ram: float | None = None
+    ``fresh_process``: every trial in a new process (``isolation: process``), for models that
+    leak state; ``max_trials``: after that many trials; ``max_idle_ram``: when the worker's
+    resident memory (MiB) is still above it after a trial.
+    """
 
+    fresh_process: bool = False
+    max_trials: int | None = None
+    max_idle_ram: float | None = None
 
-def _die_with_parent() -> None:
-    """Linux: have the kernel kill this worker when the search process dies (even by kill -9)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    def due(self, trials_run: int, pid: int) -> bool:
+        return (
+            self.fresh_process
+            or (self.max_trials is not None and trials_run >= self.max_trials)
+            or (self.max_idle_ram is not None and tree_rss(pid) > self.max_idle_ram)
+        )
 
 
 def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int) -> None:
     """The loop of one worker process: load the model, then run trials sent over the pipe."""
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent_pid:
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle
@@ -114,6 +121,7 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
             sys.stderr.write(text)
             outcome = ("error", number, f"{type(error).__name__}: {error}", text, elapsed)
         finally:
+            _end_leftover_processes()
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(saved[0], 1)
@@ -123,13 +131,26 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
     return outcome
 
 
-@dataclass
+def _end_leftover_processes() -> None:
+    """End processes a trial started and left running, so none outlives its trial."""
+    leftovers = psutil.Process().children(recursive=True)
+    if leftovers:
+        print(
+            f"hypermax: ending {len(leftovers)} process(es) the trial left running",
+            file=sys.stderr,
+        )
+        for process in leftovers:
+            kill_tree(process.pid)
+
+
+@dataclass(eq=False)  # identity: workers are dict keys
 class _Worker:
     process: Any
     connection: Connection
     spawned: float
     request: TrialRequest | None = None
     started: float | None = None  # when the current trial's clock started (after loading)
+    trials_run: int = 0
     peak_ram: float = 0.0
     ready: bool = False
     load_error: tuple | None = None
@@ -142,62 +163,20 @@ class _Worker:
         return now - self.started if self.started is not None else 0.0
 
 
-def _log_tail(path: Path, size: int = 2000) -> str:
-    try:
-        with open(path, "rb") as stream:
-            stream.seek(0, os.SEEK_END)
-            stream.seek(max(0, stream.tell() - size))
-            return stream.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def _tree_rss(pid: int) -> float:
-    total = 0
-    for process in _tree(pid):
-        with contextlib.suppress(psutil.Error):
-            total += process.memory_info().rss
-    return total / MIB
-
-
-def kill_tree(pid: int, grace: float = KILL_GRACE) -> None:
-    """SIGTERM a process and all its descendants, then SIGKILL whatever is left."""
-    processes = _tree(pid)
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            process.terminate()
-    _, alive = psutil.wait_procs(processes, timeout=grace)
-    for process in alive:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(alive, timeout=grace)
-
-
-def _exit_description(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        return f"the trial's process was killed by {name}"
-    return f"the trial's process exited with code {exitcode} before returning a result"
-
-
 class LocalExecutor(Executor):
     """Python functions in warm worker processes, ``capacity`` trials at once."""
 
-    def __init__(self, source: FunctionSource, capacity: int = 1, limits: Limits | None = None):
+    def __init__(
+        self,
+        source: FunctionSource,
+        capacity: int = 1,
+        limits: Limits | None = None,
+        recycling: Recycling | None = None,
+    ):
         self.source = source
         self.capacity = capacity
         self.limits = limits or Limits()
+        self.recycling = recycling or Recycling()
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
@@ -221,7 +200,7 @@ class LocalExecutor(Executor):
                     worker.load_error = (
                         "function",
                         "the worker died while loading the model: "
-                        + _exit_description(worker.process.exitcode),
+                        + exit_description(worker.process.exitcode),
                         "",
                     )
             if worker.load_error is not None:
@@ -319,8 +298,8 @@ class LocalExecutor(Executor):
                 worker,
                 OutcomeKind.ERROR,
                 elapsed,
-                error=_exit_description(worker.process.exitcode),
-                traceback=_log_tail(request.log_path) or None,
+                error=exit_description(worker.process.exitcode),
+                traceback=log_tail(request.log_path) or None,
             )
         return None
 
@@ -335,39 +314,26 @@ class LocalExecutor(Executor):
         assert request is not None
         worker.request = None
         worker.started = None
+        worker.trials_run += 1
+        if worker in self._workers and self.recycling.due(worker.trials_run, worker.process.pid):
+            self._retire(worker)
+            self._spawn()  # loads while the search records this trial
         resources = {"peak_ram_mib": round(worker.peak_ram, 1)} if worker.peak_ram else {}
         return TrialOutcome(request.number, kind, seconds, resources=resources, **details)
 
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
         busy = [w for w in self._workers if w.request is not None]
         for worker in busy:
-            worker.peak_ram = max(worker.peak_ram, _tree_rss(worker.process.pid))
-        kills: dict[int, str] = {}
-        limits = self.limits
-        for index, worker in enumerate(busy):
-            elapsed, ram = worker.elapsed(now), worker.peak_ram
+            worker.peak_ram = max(worker.peak_ram, tree_rss(worker.process.pid))
+        kills = self.limits.breaches([(w, w.elapsed(now), w.peak_ram) for w in busy])
+        for worker in busy:
             if worker.started is None and now - worker.spawned > LOAD_TIMEOUT:
-                kills[index] = f"loading the model took over {LOAD_TIMEOUT:.0f} s"
-            elif limits.max_time is not None and elapsed > limits.max_time:
-                kills[index] = (
-                    f"ran {elapsed:.1f} s, past auto_kill_max_time ({limits.max_time} s)"
-                )
-            elif limits.max_ram is not None and ram > limits.max_ram:
-                kills[index] = f"used {ram:.0f} MiB, past auto_kill_max_ram ({limits.max_ram} MiB)"
-        if limits.max_system_ram is not None and busy:
-            memory = psutil.virtual_memory()
-            used = (memory.total - memory.available) / MIB
-            if used > limits.max_system_ram:
-                # one kill per sample, the largest trial first: that frees the most memory
-                largest = max(range(len(busy)), key=lambda i: busy[i].peak_ram)
-                kills.setdefault(
-                    largest,
-                    f"system memory in use reached {used:.0f} MiB, past "
-                    f"auto_kill_max_system_ram ({limits.max_system_ram} MiB)",
-                )
+                kills[worker] = f"loading the model took over {LOAD_TIMEOUT:.0f} s"
         outcomes = []
-        for index, reason in kills.items():
-            worker = busy[index]
+        for worker in busy:
+            reason = kills.get(worker)
+            if reason is None:
+                continue
             elapsed = worker.elapsed(now)
             self._retire(worker)
             outcomes.append(
