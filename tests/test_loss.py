@@ -267,3 +267,15 @@ def test_other_metadata_objects_are_kept_as_text() -> None:
 def test_non_finite_metadata_is_json_safe(value: Any) -> None:
     result = compute_loss({"loss": 0.1, "extra": value}, {}, measured_time=1.0)
     json.dumps(result.metadata, allow_nan=False)
+
+
+def test_resource_metrics_add_their_weighted_peak_to_any_loss() -> None:
+    metrics = {
+        "peak_ram": MetricSpec("peak_ram", type="ram", max=2048, weight=0.1),
+        "peak_gpu": MetricSpec("peak_gpu", type="gpu_ram", max=1000),
+    }
+    from_float = compute_loss(1.0, metrics, 0.5, {"peak_ram_mib": 1024})
+    assert from_float.loss == pytest.approx(1.05)
+    assert from_float.metrics == {"peak_ram": 1024, "peak_gpu": 0.0}
+    from_dict = compute_loss({"loss": 1.0}, metrics, 0.5, {"peak_ram_mib": 512})
+    assert from_dict.loss == pytest.approx(1.025)

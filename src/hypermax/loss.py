@@ -22,6 +22,7 @@ from typing import Any
 from hypermax.errors import TrialError
 
 RESERVED_KEYS = ("loss", "time")
+RESOURCE_SOURCES = {"ram": "peak_ram_mib", "gpu_ram": "peak_gpu_ram_mib"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class MetricSpec:
             )
         else:
             low, high = self.min, self.max
+        if low is None and self.type in RESOURCE_SOURCES:
+            low = 0.0  # memory is measured from zero
         if low is not None and high is not None:
             position = (value - low) / (high - low)
             return 1.0 - position if self.direction == "increase" else position
@@ -101,11 +104,32 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
+def _measured_terms(
+    metrics: Mapping[str, MetricSpec], seconds: float, resources: Mapping[str, float]
+) -> tuple[float, dict[str, float]]:
+    """What hypermax measured itself and adds to any loss: the time penalty and the weighted
+    resource metrics (peak RAM, peak GPU RAM), with the resource values to record."""
+    total, values = 0.0, {}
+    for spec in metrics.values():
+        if spec.type == "time":
+            total += spec.time_penalty(seconds)
+        elif spec.type in RESOURCE_SOURCES:
+            values[spec.name] = float(resources.get(RESOURCE_SOURCES[spec.type], 0.0))
+            total += spec.weight * spec.normalized(values[spec.name])
+    return total, values
+
+
 def compute_loss(
-    result: Any, metrics: Mapping[str, MetricSpec], measured_time: float
+    result: Any,
+    metrics: Mapping[str, MetricSpec],
+    measured_time: float,
+    resources: Mapping[str, float] | None = None,
 ) -> LossResult:
-    """The loss of one trial; raises TrialError (failing that trial only) for unusable results."""
-    time_metrics = [m for m in metrics.values() if m.type == "time"]
+    """The loss of one trial; raises TrialError (failing that trial only) for unusable results.
+
+    ``resources`` are the trial's measured peaks (``peak_ram_mib``, ``peak_gpu_ram_mib``).
+    """
+    resources = resources or {}
     if not isinstance(result, Mapping):
         if isinstance(result, bool) or not isinstance(result, numbers.Real):
             raise TrialError(
@@ -113,8 +137,8 @@ def compute_loss(
                 f"got {type(result).__name__}"
             )
         loss = _finite(result, "the returned loss")
-        penalty = sum(m.time_penalty(measured_time) for m in time_metrics)
-        return LossResult(loss + penalty, {}, {}, measured_time)
+        added, measured = _measured_terms(metrics, measured_time, resources)
+        return LossResult(loss + added, measured, {}, measured_time)
 
     seconds = measured_time
     if "time" in result:
@@ -139,7 +163,9 @@ def compute_loss(
                 f"'metrics' (it returned keys {sorted(map(str, result))})"
             )
         loss = sum(m.weight * m.normalized(values[m.name]) for m in wanted)
-    loss += sum(m.time_penalty(seconds) for m in time_metrics)
+    added, measured = _measured_terms(metrics, seconds, resources)
+    loss += added
+    values.update(measured)
     known = set(RESERVED_KEYS) | set(metrics)
     metadata = {str(k): _plain(v) for k, v in result.items() if k not in known}
     return LossResult(loss, values, metadata, seconds)

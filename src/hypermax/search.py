@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from hypermax.config import Config
+from hypermax.config import Config, FunctionConfig
 from hypermax.errors import ConfigError, ConfigIssue, TrialError
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
-from hypermax.execution.local import Limits, LocalExecutor, Recycling
+from hypermax.execution.local import LocalExecutor, Recycling
+from hypermax.execution.monitor import Limits
 from hypermax.execution.python_function import FunctionSource
 from hypermax.loss import compute_loss
 from hypermax.optimizers import Optimizer, create_optimizer
@@ -65,24 +66,25 @@ class SearchResult:
 
 def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -> Executor:
     """The local executor for a config's ``function`` section (or a callable)."""
-    spec = config.function
+    spec = config.function or FunctionConfig()
     if function is not None:
         source = FunctionSource(function=function)
-    elif spec is None or not (spec.module or spec.src):
+    elif not (spec.module or spec.src):
         raise ConfigError(ConfigIssue("function", "missing: say which model function to run"))
     else:
         source = FunctionSource(
             module=spec.module, src=spec.src, name=spec.name, base_dir=str(config.base_dir)
         )
     limits = Limits(
-        max_time=spec.auto_kill_max_time if spec else None,
-        max_ram=spec.auto_kill_max_ram if spec else None,
-        max_system_ram=spec.auto_kill_max_system_ram if spec else None,
+        max_time=spec.auto_kill_max_time,
+        max_ram=spec.auto_kill_max_ram,
+        max_system_ram=spec.auto_kill_max_system_ram,
+        max_gpu_ram=spec.auto_kill_max_gpu_ram,
     )
     recycling = Recycling(
-        fresh_process=spec.isolation == "process" if spec else False,
-        max_trials=spec.max_trials_per_worker if spec else None,
-        max_idle_ram=spec.worker_max_ram if spec else None,
+        fresh_process=spec.isolation == "process",
+        max_trials=spec.max_trials_per_worker,
+        max_idle_ram=spec.worker_max_ram,
     )
     return LocalExecutor(
         source, capacity=config.search.parallel, limits=limits, recycling=recycling
@@ -222,7 +224,9 @@ class Search:
         trial.error, trial.traceback = outcome.error, outcome.traceback
         if outcome.kind is OutcomeKind.RESULT:
             try:
-                result = compute_loss(outcome.value, self.config.metrics, outcome.measured_time)
+                result = compute_loss(
+                    outcome.value, self.config.metrics, outcome.measured_time, outcome.resources
+                )
             except TrialError as error:
                 trial.status, trial.error = TrialStatus.FAILED, str(error)
             else:

@@ -172,3 +172,26 @@ def test_original_hypermax_config_runs_unchanged(write_search) -> None:
     best = json.loads((folder / "best.json").read_text())
     assert isinstance(best["params"]["neurons"], int)
     assert best["params"]["optimizer"]["name"] in ("adam", "sgd")
+
+
+def test_peak_ram_as_a_metric_steers_the_search_to_lean_models() -> None:
+    import hypermax
+
+    def train(params: dict) -> float:
+        block = bytearray(params["megabytes"] * 1024 * 1024)
+        for index in range(0, len(block), 4096):
+            block[index] = 1
+        return 0.0 if params["megabytes"] > 100 else 0.1  # the big model is a bit "better"
+
+    result = hypermax.optimize(
+        train,
+        {"type": "object", "properties": {"megabytes": {"enum": [10, 400]}}},
+        metrics={"peak_ram": {"type": "ram", "max": 1024, "weight": 1.0}},
+        method="random",
+        iterations=6,
+        seed=1,
+    )
+    big = [t for t in result.trials if t.params["megabytes"] == 400]
+    assert big, "the seed must try the big model at least once"
+    assert all(t.metrics["peak_ram"] > 400 for t in big)
+    assert result.best_params == {"megabytes": 10}

@@ -313,3 +313,15 @@ def test_processes_a_trial_leaves_running_are_ended(model_dir: Path) -> None:
     child = int(pid_file.read_text())
     assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
     assert "ending 1 process(es)" in (model_dir / "logs" / "trial-1.log").read_text()
+
+
+def test_a_gpu_limit_without_a_gpu_is_a_config_error(model_dir: Path) -> None:
+    from hypermax.execution.monitor import GpuMemory
+
+    if GpuMemory().available:
+        pytest.skip("this machine has an NVIDIA GPU: the limit is enforceable here")
+    source = FunctionSource(module="model", name="square", base_dir=str(model_dir))
+    with pytest.raises(ConfigError) as caught:
+        LocalExecutor(source, limits=Limits(max_gpu_ram=100)).start()
+    assert caught.value.issues[0].path == "function.auto_kill_max_gpu_ram"
+    assert "NVML" in caught.value.issues[0].message

@@ -25,6 +25,7 @@ class FunctionConfig:
     auto_kill_max_time: float | None = None
     auto_kill_max_ram: float | None = None
     auto_kill_max_system_ram: float | None = None
+    auto_kill_max_gpu_ram: float | None = None
     auto_kill_loss: float | None = None
     isolation: str = "worker"
     max_trials_per_worker: int | None = None

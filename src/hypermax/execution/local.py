@@ -18,7 +18,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -28,11 +28,14 @@ from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.monitor import (
     SAMPLE_INTERVAL,
+    GpuMemory,
     Limits,
+    Usage,
     die_with_parent,
     exit_description,
     kill_tree,
     log_tail,
+    sample_tree,
     tree_rss,
 )
 from hypermax.execution.python_function import FunctionSource, LoadError
@@ -151,7 +154,7 @@ class _Worker:
     request: TrialRequest | None = None
     started: float | None = None  # when the current trial's clock started (after loading)
     trials_run: int = 0
-    peak_ram: float = 0.0
+    usage: Usage = field(default_factory=Usage)
     ready: bool = False
     load_error: tuple | None = None
 
@@ -177,6 +180,7 @@ class LocalExecutor(Executor):
         self.capacity = capacity
         self.limits = limits or Limits()
         self.recycling = recycling or Recycling()
+        self._gpu: GpuMemory | None = None
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
@@ -184,6 +188,17 @@ class LocalExecutor(Executor):
 
     def start(self) -> None:
         """Start ``capacity`` workers and wait until each has loaded the model."""
+        gpu = GpuMemory()
+        if gpu.available:
+            self._gpu = gpu
+        elif self.limits.max_gpu_ram is not None:
+            raise ConfigError(
+                ConfigIssue(
+                    "function.auto_kill_max_gpu_ram",
+                    f"cannot watch GPU memory: {gpu.problem}; remove the limit on a machine "
+                    "without an NVIDIA GPU and driver",
+                )
+            )
         for _ in range(self.capacity - len(self._workers)):
             self._spawn()
         deadline = time.monotonic() + LOAD_TIMEOUT
@@ -251,7 +266,7 @@ class LocalExecutor(Executor):
         request.log_path.parent.mkdir(parents=True, exist_ok=True)
         worker.request = request
         worker.started = time.monotonic() if worker.ready else None
-        worker.peak_ram = 0.0
+        worker.usage = Usage()
         worker.connection.send((request.number, request.params, str(request.log_path)))
 
     def wait(self, timeout: float) -> list[TrialOutcome]:
@@ -312,20 +327,30 @@ class LocalExecutor(Executor):
     ) -> TrialOutcome:
         request = worker.request
         assert request is not None
+        if not worker.usage.peak_ram and worker.alive:
+            self._sample(worker, time.monotonic())  # ended before the first sample
         worker.request = None
         worker.started = None
         worker.trials_run += 1
         if worker in self._workers and self.recycling.due(worker.trials_run, worker.process.pid):
             self._retire(worker)
             self._spawn()  # loads while the search records this trial
-        resources = {"peak_ram_mib": round(worker.peak_ram, 1)} if worker.peak_ram else {}
+        resources = worker.usage.resources()
         return TrialOutcome(request.number, kind, seconds, resources=resources, **details)
+
+    def _sample(self, worker: _Worker, now: float) -> None:
+        usage = worker.usage
+        ram, pids = sample_tree(worker.process.pid)
+        usage.seconds = worker.elapsed(now)
+        usage.peak_ram = max(usage.peak_ram, ram)
+        if self._gpu is not None:
+            usage.peak_gpu_ram = max(usage.peak_gpu_ram, self._gpu.used_mib(pids))
 
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
         busy = [w for w in self._workers if w.request is not None]
         for worker in busy:
-            worker.peak_ram = max(worker.peak_ram, tree_rss(worker.process.pid))
-        kills = self.limits.breaches([(w, w.elapsed(now), w.peak_ram) for w in busy])
+            self._sample(worker, now)
+        kills = self.limits.breaches({w: w.usage for w in busy})
         for worker in busy:
             if worker.started is None and now - worker.spawned > LOAD_TIMEOUT:
                 kills[worker] = f"loading the model took over {LOAD_TIMEOUT:.0f} s"

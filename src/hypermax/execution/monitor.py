@@ -10,15 +10,30 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 MIB = 1024 * 1024
 SAMPLE_INTERVAL = 0.1
 KILL_GRACE = 1.0
+
+
+@dataclass
+class Usage:
+    """What one running trial uses, as sampled; peaks are kept across samples."""
+
+    seconds: float = 0.0
+    peak_ram: float = 0.0
+    peak_gpu_ram: float = 0.0
+
+    def resources(self) -> dict[str, float]:
+        """The peaks as stored with the trial (and usable as ``ram``/``gpu_ram`` metrics)."""
+        found = {"peak_ram_mib": self.peak_ram, "peak_gpu_ram_mib": self.peak_gpu_ram}
+        return {name: round(value, 1) for name, value in found.items() if value}
 
 
 @dataclass(frozen=True)
@@ -28,23 +43,33 @@ class Limits:
     max_time: float | None = None
     max_ram: float | None = None
     max_system_ram: float | None = None
+    max_gpu_ram: float | None = None
 
-    def breaches(self, running: Sequence[tuple[Hashable, float, float]]) -> dict[Hashable, str]:
-        """Which running trials to kill and why, given ``(key, seconds, peak MiB)`` of each.
+    def breaches(self, running: Mapping[Hashable, Usage]) -> dict[Hashable, str]:
+        """Which running trials to kill and why.
 
         Past the system limit only the largest trial goes per sample: that frees the most
         memory without killing trials that did nothing wrong.
         """
         kills: dict[Hashable, str] = {}
-        for key, seconds, ram in running:
-            if self.max_time is not None and seconds > self.max_time:
-                kills[key] = f"ran {seconds:.1f} s, past auto_kill_max_time ({self.max_time} s)"
-            elif self.max_ram is not None and ram > self.max_ram:
-                kills[key] = f"used {ram:.0f} MiB, past auto_kill_max_ram ({self.max_ram} MiB)"
+        for key, use in running.items():
+            if self.max_time is not None and use.seconds > self.max_time:
+                kills[key] = (
+                    f"ran {use.seconds:.1f} s, past auto_kill_max_time ({self.max_time} s)"
+                )
+            elif self.max_ram is not None and use.peak_ram > self.max_ram:
+                kills[key] = (
+                    f"used {use.peak_ram:.0f} MiB, past auto_kill_max_ram ({self.max_ram} MiB)"
+                )
+            elif self.max_gpu_ram is not None and use.peak_gpu_ram > self.max_gpu_ram:
+                kills[key] = (
+                    f"used {use.peak_gpu_ram:.0f} MiB of GPU memory, past "
+                    f"auto_kill_max_gpu_ram ({self.max_gpu_ram} MiB)"
+                )
         if self.max_system_ram is not None and running:
             used = system_ram_used()
             if used > self.max_system_ram:
-                largest = max(running, key=lambda entry: entry[2])[0]
+                largest = max(running, key=lambda key: running[key].peak_ram)
                 kills.setdefault(
                     largest,
                     f"system memory in use reached {used:.0f} MiB, past "
@@ -56,6 +81,43 @@ class Limits:
 def system_ram_used() -> float:
     memory = psutil.virtual_memory()
     return (memory.total - memory.available) / MIB
+
+
+class GpuMemory:
+    """GPU memory per process through NVML (nvidia-ml-py); ``available`` is False without an
+    NVIDIA driver, and ``problem`` then says why."""
+
+    def __init__(self) -> None:
+        self.problem: str | None = None
+        self._nvml: Any = None
+        self._handles: list[Any] = []
+        try:
+            import pynvml
+
+            pynvml.nvmlInit()
+            count = pynvml.nvmlDeviceGetCount()
+            self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+            self._nvml = pynvml
+        except Exception as error:  # no library, no driver, no device: all mean "cannot watch"
+            self.problem = f"NVML is not usable here ({type(error).__name__}: {error})"
+
+    @property
+    def available(self) -> bool:
+        return self._nvml is not None and bool(self._handles)
+
+    def used_mib(self, pids: set[int]) -> float:
+        """GPU memory used by these processes on every GPU."""
+        total = 0
+        for handle in self._handles:
+            for query in (
+                self._nvml.nvmlDeviceGetComputeRunningProcesses,
+                self._nvml.nvmlDeviceGetGraphicsRunningProcesses,
+            ):
+                with contextlib.suppress(self._nvml.NVMLError):
+                    for process in query(handle):
+                        if process.pid in pids and process.usedGpuMemory:
+                            total += process.usedGpuMemory
+        return total / MIB
 
 
 def die_with_parent() -> None:
@@ -87,11 +149,17 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 
 def tree_rss(pid: int) -> float:
-    total = 0
+    return sample_tree(pid)[0]
+
+
+def sample_tree(pid: int) -> tuple[float, set[int]]:
+    """Resident memory (MiB) of a process and its descendants, and their pids."""
+    total, pids = 0, set()
     for process in _tree(pid):
         with contextlib.suppress(psutil.Error):
             total += process.memory_info().rss
-    return total / MIB
+            pids.add(process.pid)
+    return total / MIB, pids
 
 
 def kill_tree(pid: int, grace: float = KILL_GRACE) -> None:
