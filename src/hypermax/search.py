@@ -18,6 +18,7 @@ from typing import Any
 from hypermax.config import Config, FunctionConfig
 from hypermax.errors import ConfigError, ConfigIssue, TrialError
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.executable import ExecutableExecutor
 from hypermax.execution.local import LocalExecutor, Recycling
 from hypermax.execution.monitor import Limits
 from hypermax.execution.python_function import FunctionSource
@@ -67,6 +68,16 @@ class SearchResult:
 def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -> Executor:
     """The local executor for a config's ``function`` section (or a callable)."""
     spec = config.function or FunctionConfig()
+    limits = Limits(
+        max_time=spec.auto_kill_max_time,
+        max_ram=spec.auto_kill_max_ram,
+        max_system_ram=spec.auto_kill_max_system_ram,
+        max_gpu_ram=spec.auto_kill_max_gpu_ram,
+    )
+    if function is None and spec.type == "executable" and spec.command:
+        return ExecutableExecutor(
+            spec.command, config.base_dir, config.search.parallel, limits, spec.arguments
+        )
     if function is not None:
         source = FunctionSource(function=function)
     elif not (spec.module or spec.src):
@@ -75,12 +86,6 @@ def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -
         source = FunctionSource(
             module=spec.module, src=spec.src, name=spec.name, base_dir=str(config.base_dir)
         )
-    limits = Limits(
-        max_time=spec.auto_kill_max_time,
-        max_ram=spec.auto_kill_max_ram,
-        max_system_ram=spec.auto_kill_max_system_ram,
-        max_gpu_ram=spec.auto_kill_max_gpu_ram,
-    )
     recycling = Recycling(
         fresh_process=spec.isolation == "process",
         max_trials=spec.max_trials_per_worker,

@@ -548,6 +548,20 @@ CASES = [
         path="hyperparameters.properties.w.mean",
         message="logarithmic scaling needs mean above 0",
     ),
+    Case(
+        "executable-without-command",
+        with_section("function", type="executable", module=None, name=None),
+        path="function.command",
+        message="missing: the program to run",
+    ),
+    Case(
+        "executable-program-not-found",
+        with_section(
+            "function", type="executable", command=["no-such-program-hm"], module=None, name=None
+        ),
+        path="function.command",
+        message="cannot find the program",
+    ),
 ]
 
 

@@ -208,16 +208,7 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
             )
         )
     if function is not None and require_function:
-        if not function.get("module") and not function.get("src"):
-            issues.append(
-                ConfigIssue("function", "give 'module' (importable name) or 'src' (file)")
-            )
-        if function.get("module") and function.get("src"):
-            issues.append(ConfigIssue("function", "give either 'module' or 'src', not both"))
-        if not function.get("name"):
-            issues.append(
-                ConfigIssue("function.name", "missing: the name of the function to call")
-            )
+        issues += _function_issues(function)
     issue = method_issue(data.get("search", {}).get("method", "tpe"))
     if issue is not None:
         issues.append(issue)
@@ -244,6 +235,25 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
                     f"metrics.{name}", f"target_time ({target}) must be below max_time ({most})"
                 )
             )
+    return issues
+
+
+def _function_issues(function: Mapping[str, Any]) -> list[ConfigIssue]:
+    if function.get("type") == "executable":
+        if not function.get("command"):
+            return [
+                ConfigIssue(
+                    "function.command", 'missing: the program to run, e.g. ["node", "model.js"]'
+                )
+            ]
+        return []
+    issues = []
+    if not function.get("module") and not function.get("src"):
+        issues.append(ConfigIssue("function", "give 'module' (importable name) or 'src' (file)"))
+    if function.get("module") and function.get("src"):
+        issues.append(ConfigIssue("function", "give either 'module' or 'src', not both"))
+    if not function.get("name"):
+        issues.append(ConfigIssue("function.name", "missing: the name of the function to call"))
     return issues
 
 

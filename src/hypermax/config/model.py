@@ -19,6 +19,8 @@ class FunctionConfig:
     """How to run the model (the config's ``function`` section)."""
 
     type: str = "python_function"
+    command: str | list[str] | None = None
+    arguments: bool = False
     module: str | None = None
     src: str | None = None
     name: str | None = None

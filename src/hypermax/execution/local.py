@@ -35,8 +35,9 @@ from hypermax.execution.monitor import (
     exit_description,
     kill_tree,
     log_tail,
-    sample_tree,
+    sample_usage,
     tree_rss,
+    watch_gpu,
 )
 from hypermax.execution.python_function import FunctionSource, LoadError
 
@@ -188,17 +189,7 @@ class LocalExecutor(Executor):
 
     def start(self) -> None:
         """Start ``capacity`` workers and wait until each has loaded the model."""
-        gpu = GpuMemory()
-        if gpu.available:
-            self._gpu = gpu
-        elif self.limits.max_gpu_ram is not None:
-            raise ConfigError(
-                ConfigIssue(
-                    "function.auto_kill_max_gpu_ram",
-                    f"cannot watch GPU memory: {gpu.problem}; remove the limit on a machine "
-                    "without an NVIDIA GPU and driver",
-                )
-            )
+        self._gpu = watch_gpu(self.limits)
         for _ in range(self.capacity - len(self._workers)):
             self._spawn()
         deadline = time.monotonic() + LOAD_TIMEOUT
@@ -339,12 +330,7 @@ class LocalExecutor(Executor):
         return TrialOutcome(request.number, kind, seconds, resources=resources, **details)
 
     def _sample(self, worker: _Worker, now: float) -> None:
-        usage = worker.usage
-        ram, pids = sample_tree(worker.process.pid)
-        usage.seconds = worker.elapsed(now)
-        usage.peak_ram = max(usage.peak_ram, ram)
-        if self._gpu is not None:
-            usage.peak_gpu_ram = max(usage.peak_gpu_ram, self._gpu.used_mib(pids))
+        sample_usage(worker.usage, worker.process.pid, worker.elapsed(now), self._gpu)
 
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
         busy = [w for w in self._workers if w.request is not None]

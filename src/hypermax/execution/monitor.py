@@ -17,6 +17,8 @@ from typing import Any
 
 import psutil
 
+from hypermax.errors import ConfigError, ConfigIssue
+
 MIB = 1024 * 1024
 SAMPLE_INTERVAL = 0.1
 KILL_GRACE = 1.0
@@ -76,6 +78,32 @@ class Limits:
                     f"auto_kill_max_system_ram ({self.max_system_ram} MiB)",
                 )
         return kills
+
+
+def watch_gpu(limits: Limits) -> GpuMemory | None:
+    """The GPU watcher when a GPU can be watched; a GPU limit that cannot be enforced is a
+    config error rather than a silent no-op."""
+    gpu = GpuMemory()
+    if gpu.available:
+        return gpu
+    if limits.max_gpu_ram is not None:
+        raise ConfigError(
+            ConfigIssue(
+                "function.auto_kill_max_gpu_ram",
+                f"cannot watch GPU memory: {gpu.problem}; remove the limit on a machine "
+                "without an NVIDIA GPU and driver",
+            )
+        )
+    return None
+
+
+def sample_usage(usage: Usage, pid: int, seconds: float, gpu: GpuMemory | None) -> None:
+    """Update a running trial's usage from its process tree rooted at ``pid``."""
+    ram, pids = sample_tree(pid)
+    usage.seconds = seconds
+    usage.peak_ram = max(usage.peak_ram, ram)
+    if gpu is not None:
+        usage.peak_gpu_ram = max(usage.peak_gpu_ram, gpu.used_mib(pids))
 
 
 def system_ram_used() -> float:

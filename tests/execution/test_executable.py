@@ -1,0 +1,180 @@
+"""Executables as models, with real processes: parameters in, result out, failures contained."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hypermax.errors import ConfigError
+from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.executable import ExecutableExecutor, flat_arguments, parse_result_line
+from hypermax.execution.monitor import Limits
+
+PROGRAM = r"""
+import ctypes, json, os, signal, subprocess, sys, time
+
+params = json.load(sys.stdin)
+mode = params["mode"]
+if mode == "echo":
+    print("some progress text")
+    print("0.5 is not alone on this line")
+    with open(os.environ["HYPERMAX_PARAMS_FILE"]) as f:
+        from_file = json.load(f)
+    same = from_file == params
+    print(json.dumps({"loss": params["x"] ** 2, "same": same, "argv": sys.argv[1:]}))
+    print("trailing chatter after the result")
+elif mode == "number":
+    print(12.5)
+elif mode == "garbage":
+    print("no result here {not json")
+elif mode == "fails":
+    print("about to fail", file=sys.stderr)
+    print("ValueError: bad things", file=sys.stderr)
+    sys.exit(3)
+elif mode == "flood":
+    line = "x" * 1023 + "\n"
+    block = line * 1024
+    for _ in range(200):
+        sys.stdout.write(block)
+    print(0.25)
+elif mode == "sleep":
+    time.sleep(60)
+elif mode == "ignore_term":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(60)
+elif mode == "leave_child":
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open("child.pid", "w") as f:
+        f.write(str(child.pid))
+    print(1.0)
+elif mode == "segfault":
+    ctypes.string_at(0)
+elif mode == "nan":
+    print("nan")
+"""
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> Path:
+    (tmp_path / "program.py").write_text(PROGRAM)
+    return tmp_path
+
+
+def run(
+    folder: Path, params: dict, limits: Limits | None = None, arguments: bool = False
+) -> TrialOutcome:
+    executor = ExecutableExecutor(
+        [sys.executable, "program.py"], folder, limits=limits, arguments=arguments
+    )
+    with executor:
+        executor.submit(TrialRequest(1, params, folder / "logs" / "trial-1.log"))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            outcomes = executor.wait(0.5)
+            if outcomes:
+                return outcomes[0]
+    raise AssertionError("no outcome within 60 s")
+
+
+def log_of(folder: Path) -> str:
+    return (folder / "logs" / "trial-1.log").read_text(errors="replace")
+
+
+def test_the_last_result_line_is_the_result_and_params_arrive_three_ways(program: Path) -> None:
+    outcome = run(program, {"mode": "echo", "x": 3, "model": {"c": 0.5}}, arguments=True)
+    assert outcome.kind is OutcomeKind.RESULT
+    assert outcome.value["loss"] == 9
+    assert outcome.value["same"] is True
+    assert outcome.value["argv"] == ["--mode=echo", "--x=3", "--model.c=0.5"]
+    log = log_of(program)
+    assert "some progress text" in log
+    assert "trailing chatter" in log
+
+
+def test_a_plain_number_is_a_result(program: Path) -> None:
+    assert run(program, {"mode": "number"}).value == 12.5
+
+
+def test_output_without_a_result_line_fails_the_trial(program: Path) -> None:
+    outcome = run(program, {"mode": "garbage"})
+    assert outcome.kind is OutcomeKind.ERROR
+    assert "printed no result" in (outcome.error or "")
+
+
+def test_a_non_zero_exit_fails_with_the_tail_of_stderr(program: Path) -> None:
+    outcome = run(program, {"mode": "fails"})
+    assert outcome.kind is OutcomeKind.ERROR
+    assert "exited with code 3" in (outcome.error or "")
+    assert "ValueError: bad things" in (outcome.error or "")
+    assert "about to fail" in (outcome.traceback or "")
+
+
+def test_a_segfault_fails_the_trial(program: Path) -> None:
+    outcome = run(program, {"mode": "segfault"})
+    assert outcome.kind is OutcomeKind.ERROR
+    assert "SIGSEGV" in (outcome.error or "")
+
+
+def test_200_mb_of_output_streams_to_the_log(program: Path) -> None:
+    before = psutil.Process().memory_info().rss
+    outcome = run(program, {"mode": "flood"})
+    grown = psutil.Process().memory_info().rss - before
+    assert outcome.kind is OutcomeKind.RESULT
+    assert outcome.value == 0.25
+    assert (program / "logs" / "trial-1.log").stat().st_size > 200 * 1024 * 1024
+    assert grown < 50 * 1024 * 1024  # the search holds no copy of the output
+
+
+def test_the_time_limit_kills_the_program(program: Path) -> None:
+    outcome = run(program, {"mode": "sleep"}, limits=Limits(max_time=0.5))
+    assert outcome.kind is OutcomeKind.KILLED
+    assert "auto_kill_max_time" in (outcome.error or "")
+
+
+def test_a_program_ignoring_sigterm_is_killed_anyway(program: Path) -> None:
+    outcome = run(program, {"mode": "ignore_term"}, limits=Limits(max_time=0.5))
+    assert outcome.kind is OutcomeKind.KILLED
+    assert outcome.measured_time < 5
+
+
+def test_children_left_running_end_with_the_trial(program: Path) -> None:
+    outcome = run(program, {"mode": "leave_child"})
+    assert outcome.kind is OutcomeKind.RESULT
+    child = int((program / "child.pid").read_text())
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+
+
+def test_a_nan_line_comes_back_as_nan_for_the_loss_to_refuse(program: Path) -> None:
+    outcome = run(program, {"mode": "nan"})
+    assert outcome.kind is OutcomeKind.RESULT
+    assert math.isnan(outcome.value)
+
+
+def test_a_missing_program_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ExecutableExecutor(["no-such-program-hm"], tmp_path).start()
+    assert caught.value.issues[0].path == "function.command"
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [("0.5", 0.5), ("-3", -3.0), ('{"loss": 1}', {"loss": 1}), ("[1, 2]", None), ("abc", None)],
+)
+def test_parse_result_line(line: str, value: object) -> None:
+    assert parse_result_line(line) == value
+
+
+def test_flat_arguments_use_dotted_names_and_json_values() -> None:
+    params = {"a": 1, "b": {"c": True, "d": "text"}, "layers": [{"u": 2}]}
+    assert flat_arguments(params) == ["--a=1", "--b.c=true", "--b.d=text", "--layers.0.u=2"]
+    assert json.loads(flat_arguments({"n": None})[0].split("=", 1)[1]) is None
