@@ -34,6 +34,8 @@ lint: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/kills.py
+	$(BIN)/python benchmarks/parallel.py
 	$(BIN)/python benchmarks/quality.py
 
 clean:

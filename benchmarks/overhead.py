@@ -1,13 +1,17 @@
-"""Framework overhead: wall time per trial of a whole search with a trivial objective.
+"""Framework overhead per trial, against a bare ProcessPoolExecutor round trip.
 
-Compares `hypermax.optimize` (TPE and random, one warm worker process, every trial written to
-storage) with the optimizer's suggest time alone. `python benchmarks/overhead.py [--trials N]`.
+Runs, in one process and one run: (a) a bare `concurrent.futures.ProcessPoolExecutor` round trip
+per call of a trivial function, (b) a whole `hypermax.optimize` search with the same trivial
+objective (one warm worker, every trial stored), and (c) the optimizer's suggest time alone.
+Framework overhead = (b) - (c) - (a). `python benchmarks/overhead.py [--trials N]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import hypermax
 from hypermax.optimizers import create_optimizer
@@ -28,6 +32,15 @@ def trivial(params: dict) -> float:
     return params["x"] ** 2 + params["n"]
 
 
+def bare_round_trip(trials: int) -> float:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        pool.submit(trivial, {"x": 0.0, "n": 1}).result()  # warm the worker
+        started = time.perf_counter()
+        for _ in range(trials):
+            pool.submit(trivial, {"x": 0.5, "n": 2, "kind": "a"}).result()
+    return (time.perf_counter() - started) / trials
+
+
 def suggest_only(method: str, trials: int) -> float:
     optimizer = create_optimizer(method, Space.from_schema(SPACE), seed=0)
     history: list[Trial] = []
@@ -46,14 +59,29 @@ def whole_search(method: str, trials: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--trials", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
     options = parser.parse_args()
-    print(f"{options.trials} trials, trivial objective; milliseconds per trial")
-    print(f"{'method':<8}{'whole search':>14}{'suggest only':>14}{'framework':>12}")
+    print(
+        f"{options.trials} trials, trivial objective; milliseconds per trial, "
+        f"median of {options.repeats} runs"
+    )
+    bare = statistics.median(bare_round_trip(options.trials) for _ in range(options.repeats))
+    print(f"bare ProcessPoolExecutor round trip: {bare * 1000:.2f}")
+    print(f"{'method':<8}{'whole search':>14}{'suggest':>10}{'round trip':>12}{'framework':>11}")
     for method in ("random", "tpe"):
-        total = whole_search(method, options.trials) * 1000
-        suggest = suggest_only(method, options.trials) * 1000
-        print(f"{method:<8}{total:>14.2f}{suggest:>14.2f}{total - suggest:>12.2f}", flush=True)
+        total = statistics.median(
+            whole_search(method, options.trials) for _ in range(options.repeats)
+        )
+        suggest = statistics.median(
+            suggest_only(method, options.trials) for _ in range(options.repeats)
+        )
+        framework = total - suggest - bare
+        print(
+            f"{method:<8}{total * 1000:>14.2f}{suggest * 1000:>10.2f}{bare * 1000:>12.2f}"
+            f"{framework * 1000:>11.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,6 +30,7 @@ from hypermax.storage.export import write_atomic, write_results_files
 from hypermax.trial import Trial, TrialStatus, best_trial
 
 POLL_SECONDS = 0.5
+FILES_INTERVAL = 1.0
 
 
 @dataclass
@@ -147,6 +149,9 @@ class Search:
         self.listeners = list(listeners)
         self.optimizer = optimizer_for(config)
         self.trials: dict[int, Trial] = {}
+        self._finished = 0
+        self._best: Trial | None = None
+        self._files_written = 0.0
 
     def run(self) -> SearchResult:
         """Run until ``iterations`` trials have finished; Ctrl-C records running ones as
@@ -169,16 +174,18 @@ class Search:
         storage.save_config(saved)
         write_atomic(self.results_dir / "config.json", _json(saved))
         self.trials = {t.number: t for t in storage.trials()}
-        write_results_files(self.results_dir, self._ordered())
+        self._finished = sum(1 for t in self.trials.values() if t.status.finished)
+        self._best = best_trial(self._ordered())
+        self._write_files(force=True)
         reruns = [t for t in self._ordered() if t.status is TrialStatus.INTERRUPTED]
         target = self.config.search.iterations
         in_flight: dict[int, Trial] = {}
         self._emit("started")
         try:
             while True:
-                finished = self._finished_count()
                 room = min(
-                    self.executor.capacity - len(in_flight), target - finished - len(in_flight)
+                    self.executor.capacity - len(in_flight),
+                    target - self._finished - len(in_flight),
                 )
                 for trial in self._next_trials(max(room, 0), reruns):
                     self._start(storage, trial)
@@ -195,8 +202,9 @@ class Search:
                     trial.status = TrialStatus.INTERRUPTED
                     trial.finished_at = _now()
                     storage.save_trial(trial)
-            write_results_files(self.results_dir, self._ordered())
+            self._write_files(force=True)
             raise
+        self._write_files(force=True)
         self._emit("finished")
         return SearchResult(self._ordered(), self.results_dir)
 
@@ -247,23 +255,26 @@ class Search:
         else:
             trial.status = TrialStatus.FAILED
         storage.save_trial(trial)
-        write_results_files(self.results_dir, self._ordered())
+        self._finished += 1
+        if trial is best_trial([t for t in (self._best, trial) if t is not None]):
+            self._best = trial
+        self._write_files()
         self._emit("trial_finished", trial)
 
-    def _finished_count(self) -> int:
-        return sum(1 for t in self.trials.values() if t.status.finished)
+    def _write_files(self, force: bool = False) -> None:
+        """Refresh trials.csv and best.json: at most once a second while trials stream in
+        (rewriting them is O(trials)), always at the start and the end. Storage, the source of
+        truth, is written on every change regardless."""
+        now = time.monotonic()
+        if force or now - self._files_written >= FILES_INTERVAL:
+            write_results_files(self.results_dir, self._ordered())
+            self._files_written = now
 
     def _ordered(self) -> list[Trial]:
         return [self.trials[n] for n in sorted(self.trials)]
 
     def _emit(self, kind: str, trial: Trial | None = None) -> None:
-        event = SearchEvent(
-            kind,
-            self._finished_count(),
-            self.config.search.iterations,
-            trial,
-            best_trial(self._ordered()),
-        )
+        event = SearchEvent(kind, self._finished, self.config.search.iterations, trial, self._best)
         for listener in self.listeners:
             listener(event)
 

@@ -33,6 +33,7 @@ from hypermax.execution.monitor import (
     Usage,
     die_with_parent,
     exit_description,
+    has_children,
     kill_tree,
     log_tail,
     sample_usage,
@@ -137,6 +138,8 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
 
 def _end_leftover_processes() -> None:
     """End processes a trial started and left running, so none outlives its trial."""
+    if not has_children(os.getpid()):
+        return  # the common case, checked cheaply: scanning all processes costs milliseconds
     leftovers = psutil.Process().children(recursive=True)
     if leftovers:
         print(
@@ -318,8 +321,8 @@ class LocalExecutor(Executor):
     ) -> TrialOutcome:
         request = worker.request
         assert request is not None
-        if not worker.usage.peak_ram and worker.alive:
-            self._sample(worker, time.monotonic())  # ended before the first sample
+        if not worker.usage.peak_ram and worker.alive:  # ended before the first sample
+            sample_usage(worker.usage, worker.process.pid, self._elapsed(worker), None, tree=False)
         worker.request = None
         worker.started = None
         worker.trials_run += 1

@@ -97,9 +97,12 @@ def watch_gpu(limits: Limits) -> GpuMemory | None:
     return None
 
 
-def sample_usage(usage: Usage, pid: int, seconds: float, gpu: GpuMemory | None) -> None:
-    """Update a running trial's usage from its process tree rooted at ``pid``."""
-    ram, pids = sample_tree(pid)
+def sample_usage(
+    usage: Usage, pid: int, seconds: float, gpu: GpuMemory | None, tree: bool = True
+) -> None:
+    """Update a running trial's usage from its process tree rooted at ``pid`` (or from that
+    process alone, which is much cheaper than finding its descendants)."""
+    ram, pids = sample_tree(pid) if tree else (process_rss(pid), {pid})
     usage.seconds = seconds
     usage.peak_ram = max(usage.peak_ram, ram)
     if gpu is not None:
@@ -178,6 +181,26 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 def tree_rss(pid: int) -> float:
     return sample_tree(pid)[0]
+
+
+def has_children(pid: int) -> bool:
+    """Whether a process has child processes, read from /proc without scanning every process
+    (Linux); True when that cannot be told cheaply, so callers fall back to a full look."""
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listing:
+                if listing.read().strip():
+                    return True
+        return False
+    except OSError:
+        return True
+
+
+def process_rss(pid: int) -> float:
+    try:
+        return psutil.Process(pid).memory_info().rss / MIB
+    except psutil.Error:
+        return 0.0
 
 
 def sample_tree(pid: int) -> tuple[float, set[int]]:

@@ -138,8 +138,13 @@ class _HyperoptOptimizer(Optimizer):
     def algorithm(self) -> Any:
         """Hyperopt's ``suggest(new_ids, domain, trials, seed)`` function to use."""
 
+    learns_from_history = True
+
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
-        trials, count = self._trials_from(history)
+        if self.learns_from_history:
+            trials, count = self._trials_from(history)
+        else:
+            trials, count = Trials(), len(history)
         algorithm = self.algorithm()
         suggestions: list[Flat] = []
         for offset in range(n):
@@ -207,6 +212,8 @@ class TPE(_HyperoptOptimizer):
 @register("random")
 class RandomSearch(_HyperoptOptimizer):
     """Independent random draws from the space's distributions."""
+
+    learns_from_history = False
 
     def algorithm(self) -> Any:
         return rand.suggest

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
@@ -69,6 +70,14 @@ trials_table = Table(
     Column("resources", JSON, nullable=False),
 )
 _TRIAL_FIELDS = [c.name for c in trials_table.columns if c.name != "search_id"]
+# Built once: constructing statements per write cost more than running them.
+_UPDATE_TRIAL = (
+    update(trials_table)
+    .where(trials_table.c.search_id == bindparam("key_search"))
+    .where(trials_table.c.number == bindparam("key_number"))
+    .values({name: bindparam(f"new_{name}") for name in _TRIAL_FIELDS})
+)
+_INSERT_TRIAL = insert(trials_table)
 
 
 def sqlite_url(results_dir: Path) -> str:
@@ -173,13 +182,11 @@ class SQLStorage(Storage):
         row["status"] = trial.status.value
         row["started_at"] = _utc(trial.started_at)  # SQLite keeps no offset: store UTC
         row["finished_at"] = _utc(trial.finished_at)
-        key = (trials_table.c.search_id == self._search_id) & (
-            trials_table.c.number == trial.number
-        )
+        changes = {f"new_{name}": value for name, value in row.items()}
+        changes.update(key_search=self._search_id, key_number=trial.number)
         with self.engine.begin() as connection:
-            changed = connection.execute(update(trials_table).where(key).values(**row)).rowcount
-            if not changed:
-                connection.execute(insert(trials_table).values(search_id=self._search_id, **row))
+            if not connection.execute(_UPDATE_TRIAL, changes).rowcount:
+                connection.execute(_INSERT_TRIAL, {**row, "search_id": self._search_id})
 
     def trials(self) -> list[Trial]:
         if self._search_id is None:
