@@ -1,8 +1,9 @@
 """Kill latency: how long after a trial crosses a limit it is killed (20 kills per limit).
 
 Time limit: the trial sleeps; latency = when the kill is reported - (trial start + limit).
-RAM limit (200 MiB): the trial holds 120 MiB, notes the time, then touches 150 MiB more; latency =
-when the kill is reported - that moment (an upper bound: it includes the allocation itself). `python benchmarks/kills.py [--kills N]`.
+RAM limit (200 MiB): the trial holds 120 MiB, notes the time, then touches 150 MiB more;
+latency = when the kill is reported - that moment (an upper bound: it includes the allocation).
+`python benchmarks/kills.py [--kills N]`.
 """
 
 from __future__ import annotations

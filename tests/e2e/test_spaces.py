@@ -195,3 +195,29 @@ def test_peak_ram_as_a_metric_steers_the_search_to_lean_models() -> None:
     assert big, "the seed must try the big model at least once"
     assert all(t.metrics["peak_ram"] > 400 for t in big)
     assert result.best_params == {"megabytes": 10}
+
+
+def test_parallel_trials_overlap_and_differ() -> None:
+    import itertools
+    import time
+
+    import hypermax
+
+    def slow(params: dict) -> float:
+        time.sleep(0.3)
+        return params["x"]
+
+    result = hypermax.optimize(
+        slow,
+        {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}},
+        iterations=8,
+        parallel=2,
+        seed=0,
+    )
+    trials = result.trials
+    assert len(trials) == 8
+    overlapping = [
+        (a.number, b.number) for a, b in itertools.pairwise(trials) if b.started_at < a.finished_at
+    ]
+    assert overlapping, "no two trials ran at the same time"
+    assert len({t.params["x"] for t in trials}) == 8

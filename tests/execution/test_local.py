@@ -59,6 +59,25 @@ def unpicklable(p):
 def pid(p):
     return os.getpid()
 
+def killed_like_by_the_oom_killer(p):
+    import signal
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def spins(p):
+    while True:
+        pass
+
+def ignores_sigterm(p):
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(60)
+
+def floods(p):
+    line = "y" * 1023 + "\\n"
+    for _ in range(200 * 1024):
+        sys.stdout.write(line)
+    return 0.5
+
 HOARD = []
 
 def hoards_memory(p):
@@ -117,6 +136,7 @@ def test_prints_go_to_the_trial_log(model_dir: Path) -> None:
         ("segfault", "SIGSEGV"),
         ("hard_exit", "exited with code 7"),
         ("unpicklable", "cannot be sent back"),
+        ("killed_like_by_the_oom_killer", "out-of-memory killer"),
     ],
 )
 def test_failures_are_contained(model_dir: Path, name: str, expected: str) -> None:
@@ -325,3 +345,16 @@ def test_a_gpu_limit_without_a_gpu_is_a_config_error(model_dir: Path) -> None:
         LocalExecutor(source, limits=Limits(max_gpu_ram=100)).start()
     assert caught.value.issues[0].path == "function.auto_kill_max_gpu_ram"
     assert "NVML" in caught.value.issues[0].message
+
+
+@pytest.mark.parametrize("name", ["spins", "ignores_sigterm"])
+def test_endless_and_sigterm_ignoring_trials_are_killed(model_dir: Path, name: str) -> None:
+    outcome = run_trial(model_dir, name, limits=Limits(max_time=0.5))
+    assert outcome.kind is OutcomeKind.KILLED
+    assert outcome.measured_time < 5
+
+
+def test_200_mb_of_prints_stream_to_the_log(model_dir: Path) -> None:
+    outcome = run_trial(model_dir, "floods")
+    assert outcome.kind is OutcomeKind.RESULT
+    assert (model_dir / "logs" / "trial-1.log").stat().st_size >= 200 * 1024 * 1024

@@ -232,5 +232,11 @@ def exit_description(exitcode: int | None) -> str:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
-        return f"the trial's process was killed by {name}"
+        hint = (
+            " (the OS out-of-memory killer does this when the machine runs out of memory; "
+            "see the system log, or set auto_kill_max_ram)"
+            if exitcode == -signal.SIGKILL
+            else ""
+        )
+        return f"the trial's process was killed by {name}{hint}"
     return f"the trial's process exited with code {exitcode} before returning a result"
