@@ -13,6 +13,7 @@ The math (also in the README):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Mapping
@@ -89,19 +90,43 @@ def _finite(value: Any, what: str) -> float:
     return number
 
 
-def _plain(value: Any) -> Any:
-    """Metadata as JSON-friendly data: numpy scalars and arrays become Python values."""
-    if hasattr(value, "tolist"):
-        return _plain(value.tolist())
+def plain_data(value: Any) -> Any:
+    """A model's result as plain Python data: numpy scalars and arrays, tensors and other
+    number-likes become numbers and lists (NaN stays NaN, for the loss to refuse); anything
+    else unknown becomes its repr. Workers send only this, so no object of the model's is
+    ever rebuilt in the search process."""
+    if value is None or type(value) in (str, bool, int, float):
+        return value  # exactly these types: a subclass could be a class only the model knows
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return bool(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # JSON has no NaN/inf
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
+        return [plain_data(v) for v in value]
+    for convert in ("item", "tolist"):  # numpy scalars, 0-d tensors; arrays
+        method = getattr(value, convert, None)
+        if callable(method):
+            with contextlib.suppress(Exception):
+                return plain_data(method())
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     return repr(value)
+
+
+def _plain(value: Any) -> Any:
+    """Metadata as JSON-friendly data (JSON has no NaN or infinity)."""
+    value = plain_data(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _measured_terms(

@@ -44,6 +44,7 @@ elif mode == "flood":
         sys.stdout.write(block)
     print(0.25)
 elif mode == "sleep":
+    print("params", params, flush=True)
     time.sleep(60)
 elif mode == "ignore_term":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -178,3 +179,39 @@ def test_flat_arguments_use_dotted_names_and_json_values() -> None:
     params = {"a": 1, "b": {"c": True, "d": "text"}, "layers": [{"u": 2}]}
     assert flat_arguments(params) == ["--a=1", "--b.c=true", "--b.d=text", "--layers.0.u=2"]
     assert json.loads(flat_arguments({"n": None})[0].split("=", 1)[1]) is None
+
+
+def test_a_program_in_the_config_folder_runs_by_its_bare_name(tmp_path: Path) -> None:
+    script = tmp_path / "model.sh"
+    script.write_text("#!/bin/sh\necho 0.75\n")
+    script.chmod(0o755)
+    executor = ExecutableExecutor(["model.sh"], tmp_path)
+    with executor:
+        executor.submit(TrialRequest(1, {}, tmp_path / "logs" / "trial-1.log"))
+        outcomes: list[TrialOutcome] = []
+        while not outcomes:
+            outcomes = executor.wait(0.5)
+    assert outcomes[0].value == 0.75
+
+
+def test_a_program_that_cannot_start_fails_its_trial_only(tmp_path: Path) -> None:
+    script = tmp_path / "model.sh"
+    script.write_text("echo 0.75\n")  # no #! line: the kernel cannot execute it
+    script.chmod(0o755)
+    executor = ExecutableExecutor(["./model.sh"], tmp_path)
+    with executor:
+        executor.submit(TrialRequest(1, {}, tmp_path / "logs" / "trial-1.log"))
+        outcomes = executor.wait(0.5)
+    assert outcomes[0].kind is OutcomeKind.ERROR
+    assert "cannot start" in (outcomes[0].error or "")
+
+
+def test_the_log_is_written_as_output_arrives(program: Path) -> None:
+    executor = ExecutableExecutor([sys.executable, "program.py"], program)
+    log = program / "logs" / "trial-1.log"
+    with executor:
+        executor.submit(TrialRequest(1, {"mode": "sleep"}, log))
+        deadline = time.monotonic() + 10
+        while "params" not in log.read_text() and time.monotonic() < deadline:
+            executor.wait(0.1)
+        assert "params" in log.read_text()

@@ -28,14 +28,11 @@ from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.monitor import (
     SAMPLE_INTERVAL,
-    GpuMemory,
     Limits,
     Usage,
+    Watcher,
     die_with_parent,
     exit_description,
-    kill_tree,
-    sample_usage,
-    watch_gpu,
 )
 
 READ_SIZE = 65536
@@ -63,13 +60,14 @@ def parse_result_line(line: str) -> Any:
 
 
 def flat_arguments(params: Any, prefix: str = "") -> list[str]:
-    """``--name=value`` for every leaf, nested names dotted (``--model.c=1``)."""
-    if isinstance(params, dict):
+    """``--name=value`` for every leaf, nested names dotted (``--model.c=1``); values that are
+    not strings are JSON, and so are empty lists and objects."""
+    if isinstance(params, dict) and params:
         return [a for k, v in params.items() for a in flat_arguments(v, f"{prefix}{k}.")]
-    if isinstance(params, list):
+    if isinstance(params, list) and params:
         return [a for i, v in enumerate(params) for a in flat_arguments(v, f"{prefix}{i}.")]
-    value = json.dumps(params) if not isinstance(params, str) else params
-    return [f"--{prefix.rstrip('.')}={value}"]
+    value = params if isinstance(params, str) else json.dumps(params)
+    return [f"--{prefix.rstrip('.') or 'params'}={value}"]
 
 
 @dataclass(eq=False)
@@ -82,6 +80,7 @@ class _Run:
     started: float
     usage: Usage = field(default_factory=Usage)
     partial: bytes = b""
+    overlong: bool = False  # the current line passed LONGEST_RESULT_LINE: not a result
     result: Any = None
     stderr_tail: deque[bytes] = field(default_factory=lambda: deque(maxlen=64))
     ended: set[int] = field(default_factory=set)  # descriptors that reached end of file
@@ -106,8 +105,10 @@ class _Run:
 
     def _lines(self, chunk: bytes) -> None:
         *complete, self.partial = (self.partial + chunk).split(b"\n")
+        if complete and self.overlong:
+            complete, self.overlong = complete[1:], False  # the rest of an overlong line
         if len(self.partial) > LONGEST_RESULT_LINE:
-            self.partial = b""  # no result line is this long; do not hold it in memory
+            self.partial, self.overlong = b"", True  # no result line is this long
         for line in reversed(complete):
             value = parse_result_line(line.decode("utf-8", "replace"))
             if value is not None:
@@ -116,6 +117,13 @@ class _Run:
 
     def stderr_text(self) -> str:
         return b"".join(self.stderr_tail).decode("utf-8", "replace")[-STDERR_TAIL:]
+
+    def close(self) -> None:
+        _end_group(self.process.pid)  # whatever the program left running ends with it
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        self.log.close()
 
 
 class ExecutableExecutor(Executor):
@@ -132,54 +140,69 @@ class ExecutableExecutor(Executor):
         self.argv = command_argv(command)
         self.base_dir = base_dir
         self.capacity = capacity
-        self.limits = limits or Limits()
         self.arguments = arguments
+        self.watcher = Watcher(limits or Limits())
         self._runs: list[_Run] = []
-        self._gpu: GpuMemory | None = None
-        self._last_sample = 0.0
+        self._dying: list[_Run] = []  # killed programs, to reap and close
+        self._failed_starts: list[TrialOutcome] = []
 
     def start(self) -> None:
         if not self.argv:
             raise ConfigError(ConfigIssue("function.command", "is empty: give the program to run"))
         program = self.argv[0]
         local = self.base_dir / program
-        if shutil.which(program) is None and not (local.is_file() and os.access(local, os.X_OK)):
-            raise ConfigError(
-                ConfigIssue(
-                    "function.command",
-                    f"cannot find the program {program!r} on the PATH or as an executable file "
-                    f"in {self.base_dir}; install it, or give its path",
+        if shutil.which(program) is None:
+            if not (local.is_file() and os.access(local, os.X_OK)):
+                raise ConfigError(
+                    ConfigIssue(
+                        "function.command",
+                        f"cannot find the program {program!r} on the PATH or as an executable "
+                        f"file in {self.base_dir}; install it, give its path, or chmod +x it",
+                    )
                 )
-            )
-        self._gpu = watch_gpu(self.limits)
+            self.argv[0] = str(local.resolve())  # Popen looks bare names up on the PATH only
+        self.watcher.start()
 
     def submit(self, request: TrialRequest) -> None:
         request.log_path.parent.mkdir(parents=True, exist_ok=True)
         params_file = request.log_path.with_suffix(".params.json")
         params_file.write_text(json.dumps(request.params), "utf-8")
         argv = self.argv + (flat_arguments(request.params) if self.arguments else [])
-        log = open(request.log_path, "ab")  # noqa: SIM115 - closed when the trial ends
         environment = {
             **os.environ,
             "HYPERMAX_PARAMS_FILE": str(params_file),
             "HYPERMAX_TRIAL": str(request.number),
         }
-        with open(params_file, "rb") as stdin:
-            process = subprocess.Popen(
-                argv,
-                cwd=self.base_dir,
-                stdin=stdin,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=environment,
-                start_new_session=True,  # its own process group: leftovers end with the trial
-                preexec_fn=die_with_parent,  # safe: the search process runs no threads
+        try:
+            with open(params_file, "rb") as stdin:
+                process = subprocess.Popen(
+                    argv,
+                    cwd=self.base_dir,
+                    stdin=stdin,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=environment,
+                    start_new_session=True,  # its own process group: leftovers end with it
+                    preexec_fn=die_with_parent,
+                )
+        except OSError as error:  # e.g. a script without a #! line: "Exec format error"
+            self._failed_starts.append(
+                TrialOutcome(
+                    request.number,
+                    OutcomeKind.ERROR,
+                    0.0,
+                    error=f"cannot start {argv[0]!r}: {error.strerror or error}",
+                )
             )
+            return
+        log = open(request.log_path, "ab", buffering=0)  # noqa: SIM115 - closed with the run
         self._runs.append(_Run(request, process, log, time.monotonic()))
 
     def wait(self, timeout: float) -> list[TrialOutcome]:
+        outcomes, self._failed_starts = self._failed_starts, []
+        self._reap()
         if not self._runs:
-            return []
+            return outcomes
         streams = {
             stream.fileno(): (run, stream) for run in self._runs for stream in run.open_streams()
         }
@@ -191,10 +214,9 @@ class ExecutableExecutor(Executor):
         for fd in ready:
             run, stream = streams[fd]  # type: ignore[index]
             run.read(stream)
-        outcomes = [o for o in map(self._finish_if_done, list(self._runs)) if o is not None]
+        outcomes += [o for o in map(self._finish_if_done, list(self._runs)) if o is not None]
         now = time.monotonic()
-        if now - self._last_sample >= SAMPLE_INTERVAL:
-            self._last_sample = now
+        if self.watcher.due(now):
             outcomes += self._enforce_limits(now)
         return outcomes
 
@@ -206,13 +228,13 @@ class ExecutableExecutor(Executor):
         seconds = time.monotonic() - run.started
         if code != 0:
             stderr = run.stderr_text()
-            last = stderr.strip().splitlines()[-1:] or [""]
+            last = (stderr.strip().splitlines() or [""])[-1]
             description = exit_description(code).replace("the trial's process", "the program")
             return self._end(
                 run,
                 OutcomeKind.ERROR,
                 seconds,
-                error=f"{description}: {last[0]}" if last[0] else description,
+                error=f"{description}: {last}" if last else description,
                 traceback=stderr or None,
             )
         if run.result is None:
@@ -234,11 +256,7 @@ class ExecutableExecutor(Executor):
                 run.read(stream)
 
     def _end(self, run: _Run, kind: OutcomeKind, seconds: float, **details: Any) -> TrialOutcome:
-        _end_group(run.process.pid)
-        for stream in (run.process.stdout, run.process.stderr):
-            if stream is not None:
-                stream.close()
-        run.log.close()
+        run.close()
         self._runs.remove(run)
         return TrialOutcome(
             run.request.number, kind, seconds, resources=run.usage.resources(), **details
@@ -246,27 +264,45 @@ class ExecutableExecutor(Executor):
 
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
         for run in self._runs:
-            sample_usage(run.usage, run.process.pid, now - run.started, self._gpu)
-        kills = self.limits.breaches({run: run.usage for run in self._runs})
+            self.watcher.sample(run.usage, run.process.pid, now - run.started)
+        kills = self.watcher.limits.breaches({run: run.usage for run in self._runs})
         outcomes = []
         for run in list(self._runs):
             reason = kills.get(run)
             if reason is not None:
-                kill_tree(run.process.pid)
-                run.process.wait()
+                self.watcher.terminator.end(run.process.pid)
+                self._runs.remove(run)
+                self._dying.append(run)
                 outcomes.append(
-                    self._end(
-                        run, OutcomeKind.KILLED, now - run.started, error=f"killed: {reason}"
+                    TrialOutcome(
+                        run.request.number,
+                        OutcomeKind.KILLED,
+                        now - run.started,
+                        error=f"killed: {reason}",
+                        resources=run.usage.resources(),
                     )
                 )
         return outcomes
 
+    def _reap(self) -> None:
+        for run in list(self._dying):
+            if run.process.poll() is not None:
+                run.close()
+                self._dying.remove(run)
+
     def stop(self) -> list[int]:
         cut_short = [run.request.number for run in self._runs]
-        for run in list(self._runs):
-            kill_tree(run.process.pid)
-            run.process.wait()
-            self._end(run, OutcomeKind.KILLED, 0.0)
+        for run in self._runs:
+            self.watcher.terminator.end(run.process.pid)
+        self._dying += self._runs
+        self._runs = []
+        self.watcher.terminator.finish()
+        for run in self._dying:
+            _end_group(run.process.pid)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                run.process.wait(timeout=1.0)
+            run.close()
+        self._dying = []
         return cut_short
 
 

@@ -2,9 +2,9 @@
 
 Each worker loads the model once and then runs trials one after another, so a heavy import
 (scikit-learn, torch) is paid per worker, not per trial. A worker that dies (segfault, OS kill,
-``os._exit``) fails only its trial and is replaced on the next submit. While trials run, the
-executor samples their process trees and kills a trial past ``auto_kill_max_time`` or a memory
-limit.
+``os._exit``) fails only its trial and is replaced. While trials run, the executor samples their
+process trees and ends a trial past a limit; results come back as plain data only, so no object
+of the model's is ever rebuilt in the search process.
 """
 
 from __future__ import annotations
@@ -28,19 +28,22 @@ from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.monitor import (
     SAMPLE_INTERVAL,
-    GpuMemory,
     Limits,
     Usage,
+    Watcher,
+    become_subreaper,
     die_with_parent,
     exit_description,
     has_children,
     kill_tree,
     log_tail,
-    sample_usage,
+    peak_rss,
+    process_rss,
+    reset_peak_rss,
     tree_rss,
-    watch_gpu,
 )
 from hypermax.execution.python_function import FunctionSource, LoadError
+from hypermax.loss import plain_data
 
 LOAD_TIMEOUT = 300.0
 
@@ -50,40 +53,41 @@ class Recycling:
     """When a worker is replaced by a fresh one (besides after a crash or a kill).
 
     ``fresh_process``: every trial in a new process (``isolation: process``), for models that
-    leak state; ``max_trials``: after that many trials; ``max_idle_ram``: when the worker's
-    resident memory (MiB) is still above it after a trial.
+    leak state; ``max_trials``: after that many trials; ``max_idle_ram``: when the memory the
+    worker holds beyond what it inherited (MiB) is still above it after a trial.
     """
 
     fresh_process: bool = False
     max_trials: int | None = None
     max_idle_ram: float | None = None
 
-    def due(self, trials_run: int, pid: int) -> bool:
+    def due(self, trials_run: int, pid: int, baseline: float) -> bool:
         return (
             self.fresh_process
             or (self.max_trials is not None and trials_run >= self.max_trials)
-            or (self.max_idle_ram is not None and tree_rss(pid) > self.max_idle_ram)
+            or (self.max_idle_ram is not None and tree_rss(pid) - baseline > self.max_idle_ram)
         )
 
 
 def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int) -> None:
     """The loop of one worker process: load the model, then run trials sent over the pipe."""
+    inherited = process_rss(os.getpid())  # pages shared with the search process, not ours
     die_with_parent()
     if os.getppid() != parent_pid:
         os._exit(1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a kill ends the trial, whatever the search set
+    become_subreaper()
     # Python-level output must reach file descriptors 1 and 2, which each trial points at its
     # log, even when the search process had replaced sys.stdout (Jupyter, pytest).
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as us
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
     faulthandler.enable(sys.stderr)  # a segfault's Python traceback lands in the trial's log
+    _reset_signals()
     try:
         function = source.load()
     except LoadError as error:
         connection.send(("load_error", error.path, error.message, traceback.format_exc()))
         return
-    connection.send(("ready",))
+    connection.send(("ready", inherited))
     while True:
         try:
             message = connection.recv()
@@ -92,20 +96,13 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
         if message is None:
             return
         number, params, log_path = message
-        outcome = _run_one(function, number, params, log_path)
-        try:
-            connection.send(outcome)  # pickles first, so a failure here sends nothing
-        except Exception as error:
-            kind = type(outcome[2]).__name__
-            connection.send(
-                (
-                    "error",
-                    number,
-                    f"the model returned a {kind} that cannot be sent back: {error}",
-                    None,
-                    outcome[-1],
-                )
-            )
+        _reset_signals()  # a trial may have changed them; the next one starts clean
+        connection.send(_run_one(function, number, params, log_path))
+
+
+def _reset_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the search's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a kill ends the trial, whatever was set
 
 
 def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path: str) -> tuple:
@@ -116,15 +113,29 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
     with open(log_path, "ab", buffering=0) as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
+        reset_peak_rss()
         start = time.perf_counter()
         try:
             value = function(params)
-            outcome: tuple = ("result", number, value, time.perf_counter() - start)
+            plain = plain_data(value)
+            if isinstance(plain, str) and not isinstance(value, str):
+                raise TypeError(
+                    f"the model returned a {type(value).__name__}; return a number (the loss) "
+                    "or a dict of metrics"
+                )
+            outcome: tuple = ("result", number, plain, time.perf_counter() - start, peak_rss())
         except BaseException as error:
             elapsed = time.perf_counter() - start
             text = traceback.format_exc()
             sys.stderr.write(text)
-            outcome = ("error", number, f"{type(error).__name__}: {error}", text, elapsed)
+            outcome = (
+                "error",
+                number,
+                f"{type(error).__name__}: {error}",
+                text,
+                elapsed,
+                peak_rss(),
+            )
         finally:
             _end_leftover_processes()
             sys.stdout.flush()
@@ -137,7 +148,8 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
 
 
 def _end_leftover_processes() -> None:
-    """End processes a trial started and left running, so none outlives its trial."""
+    """End processes a trial started and left running (this worker is their subreaper, so
+    even double-forked ones are its children), so none outlives its trial."""
     if not has_children(os.getpid()):
         return  # the common case, checked cheaply: scanning all processes costs milliseconds
     leftovers = psutil.Process().children(recursive=True)
@@ -159,12 +171,9 @@ class _Worker:
     started: float | None = None  # when the current trial's clock started (after loading)
     trials_run: int = 0
     usage: Usage = field(default_factory=Usage)
+    inherited: float = 0.0  # MiB shared with the search process, not counted as the trial's
     ready: bool = False
     load_error: tuple | None = None
-
-    @property
-    def alive(self) -> bool:
-        return bool(self.process.is_alive())
 
     def elapsed(self, now: float) -> float:
         return now - self.started if self.started is not None else 0.0
@@ -182,17 +191,16 @@ class LocalExecutor(Executor):
     ):
         self.source = source
         self.capacity = capacity
-        self.limits = limits or Limits()
         self.recycling = recycling or Recycling()
-        self._gpu: GpuMemory | None = None
+        self.watcher = Watcher(limits or Limits())
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
-        self._last_sample = 0.0
+        self._dying: list[Any] = []  # processes being ended, to reap and close
 
     def start(self) -> None:
         """Start ``capacity`` workers and wait until each has loaded the model."""
-        self._gpu = watch_gpu(self.limits)
+        self.watcher.start()
         for _ in range(self.capacity - len(self._workers)):
             self._spawn()
         deadline = time.monotonic() + LOAD_TIMEOUT
@@ -201,11 +209,11 @@ class LocalExecutor(Executor):
                 if time.monotonic() > deadline:
                     worker.load_error = (
                         "function",
-                        f"loading the model took over "
-                        f"{LOAD_TIMEOUT:.0f} s; does importing it hang?",
+                        f"loading the model took over {LOAD_TIMEOUT:.0f} s; does importing "
+                        "it hang?",
                         "",
                     )
-                elif self._receive_if_any(worker, 0.05) is None and not worker.alive:
+                elif self._receive_if_any(worker, 0.05) is None and not worker.process.is_alive():
                     worker.load_error = (
                         "function",
                         "the worker died while loading the model: "
@@ -232,18 +240,15 @@ class LocalExecutor(Executor):
 
     def _receive_if_any(self, worker: _Worker, timeout: float = 0.0) -> tuple | None:
         """Read one waiting message: None when there is none (or the pipe closed), ``("status",)``
-        after a status message updated the worker, else a trial's outcome (``unreadable`` when
-        the result cannot be read back here)."""
+        after a status message updated the worker, else a trial's outcome."""
         try:
             if not worker.connection.poll(timeout):
                 return None
             message = worker.connection.recv()
         except (EOFError, OSError):
-            return None  # the pipe closed: the process sentinel tells what happened
-        except Exception as error:  # e.g. an instance of a class only the worker can import
-            return ("unreadable", f"the model's result cannot be read back: {error}")
+            return None  # the pipe closed: the process's exit tells what happened
         if message[0] == "ready":
-            worker.ready = True
+            worker.ready, worker.inherited = True, message[1]
             if worker.request is not None and worker.started is None:
                 worker.started = time.monotonic()
             return ("status",)
@@ -253,7 +258,7 @@ class LocalExecutor(Executor):
         return message
 
     def submit(self, request: TrialRequest) -> None:
-        for dead in [w for w in self._workers if w.request is None and not w.alive]:
+        for dead in [w for w in self._workers if w.request is None and not w.process.is_alive()]:
             self._retire(dead)
         idle = [w for w in self._workers if w.request is None and not w.load_error]
         worker = idle[0] if idle else self._spawn()
@@ -261,9 +266,12 @@ class LocalExecutor(Executor):
         worker.request = request
         worker.started = time.monotonic() if worker.ready else None
         worker.usage = Usage()
-        worker.connection.send((request.number, request.params, str(request.log_path)))
+        # if the worker just died, wait() reports the trial through the worker's exit
+        with contextlib.suppress(OSError):
+            worker.connection.send((request.number, request.params, str(request.log_path)))
 
     def wait(self, timeout: float) -> list[TrialOutcome]:
+        self._reap()
         busy = [w for w in self._workers if w.request is not None]
         if not busy:
             return []
@@ -273,8 +281,7 @@ class LocalExecutor(Executor):
         )
         outcomes = [o for o in (self._collect(w, ready) for w in busy) if o is not None]
         now = time.monotonic()
-        if now - self._last_sample >= SAMPLE_INTERVAL:
-            self._last_sample = now
+        if self.watcher.due(now):
             outcomes += self._enforce_limits(now)
         return outcomes
 
@@ -284,12 +291,10 @@ class LocalExecutor(Executor):
         while (message := self._receive_if_any(worker)) is not None:
             if message[0] == "status":
                 continue
+            usage = worker.usage  # the worker's own high-water mark catches any short peak
+            usage.peak_ram = max(usage.peak_ram, message[-1] - worker.inherited)
             if message[0] == "result":
                 return self._finish(worker, OutcomeKind.RESULT, message[3], value=message[2])
-            if message[0] == "unreadable":
-                return self._finish(
-                    worker, OutcomeKind.ERROR, self._elapsed(worker), error=message[1]
-                )
             return self._finish(
                 worker, OutcomeKind.ERROR, message[4], error=message[2], traceback=message[3]
             )
@@ -299,9 +304,9 @@ class LocalExecutor(Executor):
             return self._finish(
                 worker, OutcomeKind.ERROR, 0.0, error=f"{path}: {text}", traceback=trace
             )
-        if worker.process.sentinel in ready or not worker.alive:
+        if worker.process.sentinel in ready or not worker.process.is_alive():
             worker.process.join(1.0)
-            elapsed = self._elapsed(worker)
+            elapsed = worker.elapsed(time.monotonic())
             self._retire(worker)
             return self._finish(
                 worker,
@@ -312,67 +317,81 @@ class LocalExecutor(Executor):
             )
         return None
 
-    @staticmethod
-    def _elapsed(worker: _Worker) -> float:
-        return worker.elapsed(time.monotonic())
-
     def _finish(
         self, worker: _Worker, kind: OutcomeKind, seconds: float, **details: Any
     ) -> TrialOutcome:
         request = worker.request
         assert request is not None
-        if not worker.usage.peak_ram and worker.alive:  # ended before the first sample
-            sample_usage(worker.usage, worker.process.pid, self._elapsed(worker), None, tree=False)
+        if not worker.usage.peak_ram and worker in self._workers:  # ended before any sample
+            self.watcher.sample(
+                worker.usage, worker.process.pid, seconds, worker.inherited, tree=False
+            )
         worker.request = None
         worker.started = None
         worker.trials_run += 1
-        if worker in self._workers and self.recycling.due(worker.trials_run, worker.process.pid):
+        if worker in self._workers and self.recycling.due(
+            worker.trials_run, worker.process.pid, worker.inherited
+        ):
             self._retire(worker)
             self._spawn()  # loads while the search records this trial
-        resources = worker.usage.resources()
-        return TrialOutcome(request.number, kind, seconds, resources=resources, **details)
-
-    def _sample(self, worker: _Worker, now: float) -> None:
-        sample_usage(worker.usage, worker.process.pid, worker.elapsed(now), self._gpu)
+        return TrialOutcome(
+            request.number, kind, seconds, resources=worker.usage.resources(), **details
+        )
 
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
         busy = [w for w in self._workers if w.request is not None]
         for worker in busy:
-            self._sample(worker, now)
-        kills = self.limits.breaches({w: w.usage for w in busy})
+            self.watcher.sample(
+                worker.usage, worker.process.pid, worker.elapsed(now), worker.inherited
+            )
+        kills = self.watcher.limits.breaches({w: w.usage for w in busy})
         for worker in busy:
             if worker.started is None and now - worker.spawned > LOAD_TIMEOUT:
                 kills[worker] = f"loading the model took over {LOAD_TIMEOUT:.0f} s"
         outcomes = []
         for worker in busy:
             reason = kills.get(worker)
-            if reason is None:
-                continue
-            elapsed = worker.elapsed(now)
-            self._retire(worker)
-            outcomes.append(
-                self._finish(worker, OutcomeKind.KILLED, elapsed, error=f"killed: {reason}")
-            )
+            if reason is not None:
+                self._retire(worker)
+                outcomes.append(
+                    self._finish(
+                        worker, OutcomeKind.KILLED, worker.elapsed(now), error=f"killed: {reason}"
+                    )
+                )
         return outcomes
 
     def _retire(self, worker: _Worker) -> None:
-        """Forget a worker and make sure its whole process tree is gone."""
+        """Stop using a worker and end its process tree without waiting for it."""
         if worker in self._workers:
             self._workers.remove(worker)
-        with contextlib.suppress(OSError):
-            worker.connection.close()
-        if worker.alive:
-            kill_tree(worker.process.pid)
-        worker.process.join(1.0)
+        worker.connection.close()
+        if worker.process.is_alive():
+            self.watcher.terminator.end(worker.process.pid)
+        self._dying.append(worker.process)
+
+    def _reap(self) -> None:
+        """Collect the exit status of ended workers and release their resources."""
+        for process in list(self._dying):
+            process.join(0)
+            if process.exitcode is not None:
+                process.close()
+                self._dying.remove(process)
 
     def stop(self) -> list[int]:
         cut_short = [w.request.number for w in self._workers if w.request is not None]
         for worker in list(self._workers):
-            if worker.request is None and worker.alive:
+            if worker.request is None and worker.process.is_alive():
                 with contextlib.suppress(OSError):
-                    worker.connection.send(None)
-        for worker in list(self._workers):
-            if worker.request is None:
-                worker.process.join(0.5)
+                    worker.connection.send(None)  # idle: let it exit on its own
+                worker.process.join(0.2)
             self._retire(worker)
+        self.watcher.terminator.finish()
+        for process in self._dying:
+            process.join(1.0)
+            if process.exitcode is None:
+                process.kill()
+                process.join(1.0)
+            if process.exitcode is not None:
+                process.close()
+        self._dying = []
         return cut_short

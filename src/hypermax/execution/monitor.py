@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from hypermax.errors import ConfigError, ConfigIssue
 
 MIB = 1024 * 1024
 SAMPLE_INTERVAL = 0.1
-KILL_GRACE = 1.0
+KILL_GRACE = 0.3  # SIGTERM, then SIGKILL this long after: a kill lands within 0.5 s
 
 
 @dataclass
@@ -97,16 +98,87 @@ def watch_gpu(limits: Limits) -> GpuMemory | None:
     return None
 
 
-def sample_usage(
-    usage: Usage, pid: int, seconds: float, gpu: GpuMemory | None, tree: bool = True
-) -> None:
-    """Update a running trial's usage from its process tree rooted at ``pid`` (or from that
-    process alone, which is much cheaper than finding its descendants)."""
-    ram, pids = sample_tree(pid) if tree else (process_rss(pid), {pid})
-    usage.seconds = seconds
-    usage.peak_ram = max(usage.peak_ram, ram)
-    if gpu is not None:
-        usage.peak_gpu_ram = max(usage.peak_gpu_ram, gpu.used_mib(pids))
+class Watcher:
+    """What every local executor needs to watch its trials: sampling every
+    ``SAMPLE_INTERVAL`` at most, the limits, GPU memory, and ending trees without blocking."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.gpu: GpuMemory | None = None
+        self.terminator = Terminator()
+        self._last_sample = 0.0
+
+    def start(self) -> None:
+        self.gpu = watch_gpu(self.limits)
+
+    def due(self, now: float) -> bool:
+        """True at most once per sample interval; also moves pending terminations along."""
+        self.terminator.poll()
+        if now - self._last_sample < SAMPLE_INTERVAL:
+            return False
+        self._last_sample = now
+        return True
+
+    def sample(
+        self, usage: Usage, pid: int, seconds: float, baseline: float = 0.0, tree: bool = True
+    ) -> None:
+        """Update a trial's usage from the process tree rooted at ``pid`` (or that process
+        alone, much cheaper than finding descendants). ``baseline`` is memory the root had
+        before the trial's code ran (pages shared with the search process after a fork)."""
+        ram, pids = sample_tree(pid) if tree else (process_rss(pid), {pid})
+        usage.seconds = seconds
+        usage.peak_ram = max(usage.peak_ram, ram - baseline)
+        if self.gpu is not None and tree:
+            usage.peak_gpu_ram = max(usage.peak_gpu_ram, self.gpu.used_mib(pids))
+
+
+class Terminator:
+    """Ends process trees without blocking the search: SIGTERM at once, SIGKILL to whatever
+    is left ``grace`` seconds later, checked on each ``poll``. It never reaps: a process that
+    is our own child is reaped by its owner (multiprocessing or subprocess), which must learn
+    its exit status."""
+
+    def __init__(self, grace: float = KILL_GRACE):
+        self.grace = grace
+        self._pending: list[tuple[list[psutil.Process], float]] = []
+
+    def end(self, pid: int) -> None:
+        processes = _tree(pid)
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                process.terminate()
+        self._pending.append((processes, time.monotonic() + self.grace))
+
+    def poll(self) -> None:
+        now, still = time.monotonic(), []
+        for processes, deadline in self._pending:
+            alive = [p for p in processes if _alive(p)]
+            if alive and now >= deadline:
+                for process in alive:
+                    with contextlib.suppress(psutil.Error):
+                        process.kill()
+            elif alive:
+                still.append((alive, deadline))
+        self._pending = still
+
+    def finish(self) -> None:
+        """Wait (at most the grace) for every pending tree to end, killing what is left."""
+        deadline = time.monotonic() + self.grace
+        while self._pending and time.monotonic() < deadline:
+            self.poll()
+            time.sleep(0.01)
+        for processes, _ in self._pending:
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+        self._pending = []
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def system_ram_used() -> float:
@@ -151,14 +223,24 @@ class GpuMemory:
         return total / MIB
 
 
-def die_with_parent() -> None:
-    """Linux: have the kernel kill this worker when the search process dies (even by kill -9)."""
-    if not sys.platform.startswith("linux"):
-        return
+def become_subreaper() -> None:
+    """Linux: orphans of this process's descendants become its children, so that processes a
+    trial starts in the background (double fork) can still be found and ended."""
+    if sys.platform.startswith("linux"):
+        _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _prctl(option: int, value: int) -> None:
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, value)
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when the search process dies (even by kill -9)."""
+    if sys.platform.startswith("linux"):
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def log_tail(path: Path, size: int = 2000) -> str:
@@ -194,6 +276,23 @@ def has_children(pid: int) -> bool:
         return False
     except OSError:
         return True
+
+
+def reset_peak_rss() -> None:
+    """Linux: restart this process's resident-memory high-water mark (VmHWM), so that
+    ``peak_rss`` covers one trial even in a warm worker."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def peak_rss() -> float:
+    """This process's resident-memory high-water mark in MiB (0 where it cannot be read).
+    Unlike sampling, it catches a peak however briefly it lasted."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def process_rss(pid: int) -> float:
