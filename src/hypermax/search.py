@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,7 +71,8 @@ class SearchResult:
 
 
 def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -> Executor:
-    """The local executor for a config's ``function`` section (or a callable)."""
+    """The executor for a config's ``function`` section: warm Python workers for a function
+    (or ``function``, a callable), one process per trial for an executable."""
     spec = config.function or FunctionConfig()
     limits = Limits(
         max_time=spec.auto_kill_max_time,
@@ -196,13 +200,14 @@ class Search:
                     trial = in_flight.pop(outcome.number)
                     self._record(storage, trial, outcome)
         except BaseException:
-            self.executor.stop()
-            for trial in self._ordered():  # also those cut short between save and submit
-                if trial.status is TrialStatus.RUNNING:
-                    trial.status = TrialStatus.INTERRUPTED
-                    trial.finished_at = _now()
-                    storage.save_trial(trial)
-            self._write_files(force=True)
+            with _signals_held():  # a second Ctrl-C must not cut the clean-up short
+                self.executor.stop()
+                for trial in self._ordered():  # also those cut short between save and submit
+                    if trial.status is TrialStatus.RUNNING:
+                        trial.status = TrialStatus.INTERRUPTED
+                        trial.finished_at = _now()
+                        storage.save_trial(trial)
+                self._write_files(force=True)
             raise
         self._write_files(force=True)
         self._emit("finished")
@@ -277,6 +282,21 @@ class Search:
         event = SearchEvent(kind, self._finished, self.config.search.iterations, trial, self._best)
         for listener in self.listeners:
             listener(event)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ignore Ctrl-C and SIGTERM for a moment (main thread only: signals live there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in held}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _now() -> datetime:

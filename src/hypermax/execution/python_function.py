@@ -53,11 +53,13 @@ class FunctionSource:
             path = Path(self.base_dir, self.src)
             if not path.is_file():
                 raise LoadError("function.src", f"file {str(path)!r} does not exist")
-            spec = importlib.util.spec_from_file_location(path.stem, path)
+            # a file named like a loaded module (random.py) must not replace it
+            name = path.stem if path.stem not in sys.modules else f"hypermax_model_{path.stem}"
+            spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
                 raise LoadError("function.src", f"{str(path)!r} is not a Python file")
             module = importlib.util.module_from_spec(spec)
-            sys.modules[path.stem] = module
+            sys.modules[name] = module
             try:
                 spec.loader.exec_module(module)
             except BaseException as error:
