@@ -15,6 +15,7 @@ from hypermax.errors import ConfigError
 from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.executable import ExecutableExecutor, flat_arguments, parse_result_line
 from hypermax.execution.monitor import Limits
+from tests.execution.conftest import next_outcome
 
 PROGRAM = r"""
 import ctypes, json, os, signal, subprocess, sys, time
@@ -76,12 +77,7 @@ def run(
     )
     with executor:
         executor.submit(TrialRequest(1, params, folder / "logs" / "trial-1.log"))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            outcomes = executor.wait(0.5)
-            if outcomes:
-                return outcomes[0]
-    raise AssertionError("no outcome within 60 s")
+        return next_outcome(executor)
 
 
 def log_of(folder: Path) -> str:
@@ -188,9 +184,7 @@ def test_a_program_in_the_config_folder_runs_by_its_bare_name(tmp_path: Path) ->
     executor = ExecutableExecutor(["model.sh"], tmp_path)
     with executor:
         executor.submit(TrialRequest(1, {}, tmp_path / "logs" / "trial-1.log"))
-        outcomes: list[TrialOutcome] = []
-        while not outcomes:
-            outcomes = executor.wait(0.5)
+        outcomes = [next_outcome(executor)]
     assert outcomes[0].value == 0.75
 
 

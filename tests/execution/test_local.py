@@ -13,6 +13,7 @@ from hypermax.errors import ConfigError
 from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor, Recycling
 from hypermax.execution.python_function import FunctionSource
+from tests.execution.conftest import next_outcome
 
 MODEL = """
 import ctypes, os, subprocess, sys, time
@@ -110,12 +111,7 @@ def run_trial(
     source = FunctionSource(module="model", name=name, base_dir=str(model_dir))
     with LocalExecutor(source, limits=limits) as executor:
         executor.submit(TrialRequest(1, params or {"x": 3}, model_dir / "logs" / "trial-1.log"))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            outcomes = executor.wait(0.5)
-            if outcomes:
-                return outcomes[0]
-    raise AssertionError("no outcome within 60 s")
+        return next_outcome(executor)
 
 
 def test_result_comes_back_with_measured_time(model_dir: Path) -> None:
@@ -185,9 +181,7 @@ def test_workers_are_reused_between_trials(model_dir: Path) -> None:
     with LocalExecutor(source) as executor:
         for number in (1, 2, 3):
             executor.submit(TrialRequest(number, {}, model_dir / f"trial-{number}.log"))
-            outcomes: list[TrialOutcome] = []
-            while not outcomes:
-                outcomes = executor.wait(1.0)
+            outcomes = [next_outcome(executor)]
             pids.append(outcomes[0].value)
     assert len(set(pids)) == 1
     assert pids[0] != os.getpid()
@@ -198,9 +192,7 @@ def test_a_crashed_worker_is_replaced(model_dir: Path) -> None:
     with LocalExecutor(source) as executor:
         for number in (1, 2):
             executor.submit(TrialRequest(number, {}, model_dir / f"trial-{number}.log"))
-            outcomes: list[TrialOutcome] = []
-            while not outcomes:
-                outcomes = executor.wait(1.0)
+            outcomes = [next_outcome(executor)]
             assert outcomes[0].kind is OutcomeKind.ERROR
 
 
@@ -252,9 +244,7 @@ def test_a_callable_runs_in_another_process() -> None:
     source = FunctionSource(function=lambda params: os.getpid())
     with LocalExecutor(source) as executor:
         executor.submit(TrialRequest(1, {}, Path(os.devnull)))
-        outcomes: list[TrialOutcome] = []
-        while not outcomes:
-            outcomes = executor.wait(1.0)
+        outcomes = [next_outcome(executor)]
     assert outcomes[0].value != os.getpid()
 
 
@@ -266,9 +256,7 @@ def test_results_come_back_as_plain_data_only(tmp_path: Path) -> None:
     source = FunctionSource(src="custom.py", name="train", base_dir=str(tmp_path))
     with LocalExecutor(source) as executor:
         executor.submit(TrialRequest(1, {}, tmp_path / "t1.log"))
-        outcomes: list[TrialOutcome] = []
-        while not outcomes:
-            outcomes = executor.wait(1.0)
+        outcomes = [next_outcome(executor)]
     assert outcomes[0].kind is OutcomeKind.RESULT
     assert outcomes[0].value == {"loss": 0.5, "detail": 2.0}
     assert type(outcomes[0].value["loss"]) is float
@@ -293,9 +281,7 @@ def test_the_time_limit_does_not_count_a_replacement_workers_import(tmp_path: Pa
     with LocalExecutor(source, limits=Limits(max_time=1.0)) as executor:
         for number, crash in ((1, True), (2, False)):
             executor.submit(TrialRequest(number, {"crash": crash}, tmp_path / f"{number}.log"))
-            outcomes: list[TrialOutcome] = []
-            while not outcomes:
-                outcomes = executor.wait(1.0)
+            outcomes = [next_outcome(executor)]
             kinds.append(outcomes[0].kind)
     assert kinds == [OutcomeKind.ERROR, OutcomeKind.RESULT]
 
@@ -306,9 +292,7 @@ def pids_of_trials(model_dir: Path, name: str, count: int, recycling: Recycling)
     with LocalExecutor(source, recycling=recycling) as executor:
         for number in range(1, count + 1):
             executor.submit(TrialRequest(number, {}, model_dir / f"trial-{number}.log"))
-            outcomes: list[TrialOutcome] = []
-            while not outcomes:
-                outcomes = executor.wait(1.0)
+            outcomes = [next_outcome(executor)]
             assert outcomes[0].kind is OutcomeKind.RESULT, outcomes[0].error
             pids.append(outcomes[0].value)
     return pids
