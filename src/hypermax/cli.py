@@ -19,8 +19,9 @@ from hypermax.config import Config, config_schema, load_config
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
 from hypermax.progress import ProgressPrinter, best_summary
 from hypermax.search import Search, executor_for, open_storage, optimizer_for, start_over
-from hypermax.storage import SQLITE_FILENAME, SQLStorage, sqlite_url
+from hypermax.storage import SQLITE_FILENAME
 from hypermax.storage.export import best_dict, trial_dict, trials_csv
+from hypermax.storage.results import NotAResultsFolder, read_results
 from hypermax.trial import Trial, TrialStatus
 
 COMMANDS = ("run", "validate", "sample", "export", "init", "schema")
@@ -171,19 +172,11 @@ def _sample(options: argparse.Namespace) -> int:
 
 
 def _export(options: argparse.Namespace) -> int:
-    folder: Path = options.results
-    saved = folder / "config.json"
-    if not saved.exists():
-        print(
-            f"hypermax export: {folder} is not a hypermax results folder (it has no "
-            "config.json); give a folder such as hypermax_results/<search name>",
-            file=sys.stderr,
-        )
+    try:
+        trials = read_results(options.results).trials
+    except NotAResultsFolder as error:
+        print(f"hypermax export: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    search = json.loads(saved.read_text("utf-8")).get("search", {})
-    url = search.get("storage") or sqlite_url(folder.resolve())
-    with SQLStorage(url, search.get("name", folder.name), create=False) as storage:
-        trials = storage.trials()
     if options.what == "best":
         best = best_dict(trials)
         text = (
