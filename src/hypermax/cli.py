@@ -8,13 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sys
+import tempfile
+import webbrowser
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 from hypermax import __version__
+from hypermax.analysis import AnalysisError, HyperModel, load_table
+from hypermax.analysis.report import (
+    TABLES,
+    Analysis,
+    analyse,
+    rows_as_csv,
+    table_rows,
+    write_pngs,
+    write_report,
+)
 from hypermax.config import Config, config_schema, load_config
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
 from hypermax.progress import ProgressPrinter, best_summary
@@ -24,7 +37,17 @@ from hypermax.storage.export import best_dict, trial_dict, trials_csv
 from hypermax.storage.results import NotAResultsFolder, read_results
 from hypermax.trial import Trial, TrialStatus
 
-COMMANDS = ("run", "validate", "sample", "export", "init", "schema")
+COMMANDS = (
+    "run",
+    "validate",
+    "sample",
+    "export",
+    "analyze",
+    "predict",
+    "suggest-fixed",
+    "init",
+    "schema",
+)
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
@@ -64,11 +87,46 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("config", type=Path)
     sample.add_argument("-n", type=int, default=5, help="how many (default 5)")
 
-    export = commands.add_parser("export", help="write a results folder's trials as CSV/JSON")
+    export = commands.add_parser(
+        "export", help="write one piece of a search's results: trials, best, or an analysis table"
+    )
     export.add_argument("results", type=Path, help="results folder, e.g. hypermax_results/name")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.add_argument("--what", choices=("trials", "best"), default="trials")
-    export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    export.add_argument("--format", choices=("csv", "json", "png"), default="csv")
+    export.add_argument("--what", choices=("trials", "best", *TABLES), default="trials")
+    export.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="file to write (default: stdout); for png, a folder (default .)",
+    )
+
+    analyze = commands.add_parser(
+        "analyze", help="write an HTML report, PNG charts and CSV tables into RESULTS/analysis/"
+    )
+    analyze.add_argument("results", type=Path)
+    analyze.add_argument("--output", "-o", type=Path, help="folder (default RESULTS/analysis)")
+    analyze.add_argument("--open", action="store_true", help="open the report when written")
+
+    predict = commands.add_parser("predict", help="the hyper-model's loss for parameters")
+    predict.add_argument("results", type=Path)
+    predict.add_argument(
+        "--params",
+        required=True,
+        help="parameters as JSON, nested as the model gets them: '{\"lr\": 0.01}'",
+    )
+
+    fixed = commands.add_parser(
+        "suggest-fixed",
+        help="the best values of the other parameters, by the hyper-model, with some held fixed",
+    )
+    fixed.add_argument("results", type=Path)
+    fixed.add_argument(
+        "--fix",
+        action="append",
+        required=True,
+        metavar="NAME=VALUE",
+        help="a flat parameter name and value (JSON or text); repeatable",
+    )
 
     init = commands.add_parser("init", help="write a working search.json and model.py")
     init.add_argument("directory", type=Path, nargs="?", default=Path("."))
@@ -93,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _validate,
         "sample": _sample,
         "export": _export,
+        "analyze": _analyze,
+        "predict": _predict,
+        "suggest-fixed": _suggest_fixed,
         "init": _init,
         "schema": _schema,
     }[options.command]
@@ -102,8 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = getattr(options, "config", None)
         print(f"hypermax: {error.in_file(str(config)) if config else error}", file=sys.stderr)
         return EXIT_CONFIG
-    except SearchBusyError as error:
-        print(f"hypermax: {error}", file=sys.stderr)
+    except (SearchBusyError, AnalysisError, NotAResultsFolder) as error:
+        print(f"hypermax {options.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -172,26 +233,104 @@ def _sample(options: argparse.Namespace) -> int:
 
 
 def _export(options: argparse.Namespace) -> int:
-    try:
-        trials = read_results(options.results).trials
-    except NotAResultsFolder as error:
-        print(f"hypermax export: {error}", file=sys.stderr)
-        return EXIT_CONFIG
+    if options.what in TABLES:
+        analysis = analyse(load_table(options.results))
+        if options.format == "png":
+            return _export_png(analysis, options)
+        rows = table_rows(analysis, options.what)
+        text = rows_as_csv(rows) if options.format == "csv" else json.dumps(rows, indent=2) + "\n"
+        return _write(text, options.output)
+    trials = read_results(options.results).trials
+    if options.format == "png":
+        return _export_png(analyse(load_table(options.results)), options)
     if options.what == "best":
         best = best_dict(trials)
+        if best is None:
+            raise AnalysisError("no trial has succeeded yet")
         text = (
             json.dumps(best, indent=2) + "\n"
             if options.format == "json"
-            else trials_csv([t for t in trials if best and t.number == best["trial"]])
+            else trials_csv([t for t in trials if t.number == best["trial"]])
         )
     elif options.format == "csv":
         text = trials_csv(trials)
     else:
         text = json.dumps([trial_dict(t) for t in trials], indent=2, default=str) + "\n"
-    if options.output:
-        options.output.write_text(text, "utf-8")
+    return _write(text, options.output)
+
+
+def _write(text: str, output: Path | None) -> int:
+    if output:
+        output.write_text(text, "utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+PNG_PREFIXES = {
+    "trials": "history",
+    "best": "history",
+    "importance": "importance",
+    "hotspots": "hotspot-",
+    "slices": "slice-",
+}
+
+
+def _export_png(analysis: Analysis, options: argparse.Namespace) -> int:
+    if options.what not in PNG_PREFIXES:
+        raise AnalysisError(f"there is no chart for {options.what!r}; use csv or json")
+    folder = options.output or Path(".")
+    with tempfile.TemporaryDirectory() as scratch:
+        written = [
+            p
+            for p in write_pngs(analysis, Path(scratch))
+            if p.name.startswith(PNG_PREFIXES[options.what])
+        ]
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in written:
+            shutil.copy(path, folder / path.name)
+            print(folder / path.name)
+    return 0
+
+
+def _analyze(options: argparse.Namespace) -> int:
+    folder = options.output or options.results / "analysis"
+    page = write_report(analyse(load_table(options.results)), folder)
+    print(f"Wrote {page} (charts in {folder / 'png'}, tables in {folder / 'csv'})")
+    if options.open:
+        webbrowser.open(page.resolve().as_uri())
+    return 0
+
+
+def _hypermodel(folder: Path) -> HyperModel:
+    return HyperModel(load_table(folder))
+
+
+def _predict(options: argparse.Namespace) -> int:
+    model = _hypermodel(options.results)
+    try:
+        nested = json.loads(options.params)
+        flat = model.table.space.flatten(nested) if model.table.space else nested
+    except (ValueError, KeyError, TypeError) as error:
+        raise AnalysisError(f"--params does not fit the search space: {error}") from None
+    loss, seconds = model.predict(flat)
+    print(json.dumps({"loss": loss, "time": seconds, "model_r2": model.r2}))
+    return 0
+
+
+def _suggest_fixed(options: argparse.Namespace) -> int:
+    fixed = {}
+    for item in options.fix:
+        name, separator, text = item.partition("=")
+        if not separator:
+            raise AnalysisError(f"--fix {item!r}: write NAME=VALUE, e.g. --fix lr=0.01")
+        try:
+            fixed[name] = json.loads(text)
+        except ValueError:
+            fixed[name] = text
+    model = _hypermodel(options.results)
+    params, loss = model.best_with_fixed(fixed)
+    print(json.dumps({"params": params, "predicted_loss": loss, "model_r2": model.r2}))
     return 0
 
 
