@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench services clean
+.PHONY: demo test lint bench services browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ demo: $(VENV)/.installed
 services:
 	./scripts/start-services.sh
 
-test: $(VENV)/.dev-installed services
+browser:
+	./scripts/install-browser.sh
+
+test: $(VENV)/.dev-installed services browser
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev-installed
