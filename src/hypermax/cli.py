@@ -163,7 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = getattr(options, "config", None)
         print(f"hypermax: {error.in_file(str(config)) if config else error}", file=sys.stderr)
         return EXIT_CONFIG
-    except (SearchBusyError, AnalysisError, NotAResultsFolder) as error:
+    except NotAResultsFolder as error:  # a wrong argument, like a config error
+        print(f"hypermax {options.command}: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (SearchBusyError, AnalysisError) as error:
         print(f"hypermax {options.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
 
