@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import signal
 import sys
@@ -237,11 +238,12 @@ def _sample(options: argparse.Namespace) -> int:
 
 def _export(options: argparse.Namespace) -> int:
     if options.what in TABLES:
-        analysis = analyse(load_table(options.results))
+        needs_model = options.what in ("importance", "hotspots") or options.format == "png"
+        analysis = analyse(load_table(options.results), with_model=needs_model)
         if options.format == "png":
             return _export_png(analysis, options)
         rows = table_rows(analysis, options.what)
-        text = rows_as_csv(rows) if options.format == "csv" else json.dumps(rows, indent=2) + "\n"
+        text = rows_as_csv(rows) if options.format == "csv" else _json_text(rows)
         return _write(text, options.output)
     trials = read_results(options.results).trials
     if options.format == "png":
@@ -260,6 +262,16 @@ def _export(options: argparse.Namespace) -> int:
     else:
         text = json.dumps([trial_dict(t) for t in trials], indent=2, default=str) + "\n"
     return _write(text, options.output)
+
+
+def _json_text(rows: list[dict]) -> str:
+    """JSON with null where a figure is undefined (JSON has no NaN)."""
+
+    def clean(value: object) -> object:
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+
+    safe = [{key: clean(value) for key, value in row.items()} for row in rows]
+    return json.dumps(safe, indent=2, allow_nan=False) + "\n"
 
 
 def _write(text: str, output: Path | None) -> int:

@@ -217,7 +217,11 @@ class HyperModel:
                 f"cannot fix {', '.join(map(repr, unknown))}: not a varying parameter of this "
                 f"search (known: {', '.join(self.table.columns)})"
             )
-        flats = self._candidates(samples, seed, fixed)
+        # only candidates on the branches where the fixed parameters exist
+        flats = [f for f in self._candidates(samples, seed, {}) if all(n in f for n in fixed)]
+        if not flats:
+            raise AnalysisError("the fixed parameters never occur together in this space")
+        flats = [{**flat, **fixed} for flat in flats]
         predicted = self.loss.model.predict(self.encoder.matrix(flats))
         position = int(np.argmin(predicted))
         space = self.table.space

@@ -51,8 +51,9 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
 
 
-def analyse(table: TrialTable) -> Analysis:
-    """Compute every piece of the report; pieces that need more trials become notes."""
+def analyse(table: TrialTable, with_model: bool = True) -> Analysis:
+    """Compute every piece of the report; pieces that need more trials become notes.
+    ``with_model=False`` skips the hyper-model (and importance), the slow part."""
     if len(table) < MIN_TRIALS:
         raise AnalysisError(
             f"only {len(table)} successful trial so far; the analysis needs at least {MIN_TRIALS}"
@@ -61,7 +62,7 @@ def analyse(table: TrialTable) -> Analysis:
         table, history(table), correlations(table), slices(table), space_summary(table)
     )
     try:
-        result.model = HyperModel(table)
+        result.model = HyperModel(table) if with_model else None
     except AnalysisError as error:
         result.notes.append(f"No hyper-model or importance: {error}.")
     if result.model is not None:

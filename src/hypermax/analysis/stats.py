@@ -227,14 +227,21 @@ class SpaceSummary:
 def space_summary(table: TrialTable, bins: int = 10) -> SpaceSummary:
     coverage = []
     for column in table.columns.values():
-        cut = bins_for(column, bins)
-        used = len({int(i) for i in cut.index if i >= 0})
         present = [v for v in column.values if v is not None]
-        coverage.append(
-            Coverage(
-                column.name, len(present), len({repr(v) for v in present}), used / len(cut.labels)
-            )
-        )
+        distinct = len({repr(v) for v in present})
+        if column.choices is not None:
+            covered = distinct / len(column.choices)
+        elif (
+            column.integer
+            and column.low is not None
+            and column.high is not None
+            and (column.high - column.low + 1 <= bins)
+        ):
+            covered = distinct / (column.high - column.low + 1)
+        else:
+            cut = bins_for(column, bins)
+            covered = len({int(i) for i in cut.index if i >= 0}) / len(cut.labels)
+        coverage.append(Coverage(column.name, len(present), distinct, covered))
     cardinality = table.space.cardinality() if table.space is not None else math.inf
     parameters = len(table.space.parameters()) if table.space is not None else len(coverage)
     return SpaceSummary(cardinality, parameters, coverage)

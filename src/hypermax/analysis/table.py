@@ -32,6 +32,8 @@ class Column:
     log: bool = False
     low: float | None = None
     high: float | None = None
+    integer: bool = False
+    choices: list[Any] | None = None  # every value the space allows, for categorical columns
 
     @property
     def present(self) -> np.ndarray:
@@ -77,9 +79,11 @@ def _column(name: str, values: list[Any], space: Space | None) -> Column | None:
     if len({repr(v) for v in present}) < 2:
         return None  # constant or never present: nothing to learn from it
     if isinstance(node, NumberNode):
-        return Column(name, values, True, node.log, node.low, node.high)
+        return Column(name, values, True, node.log, node.low, node.high, node.integer)
     is_number = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present)
-    if name.endswith(BRANCH_KEY) or isinstance(node, ChoiceNode) or not is_number:
+    if isinstance(node, ChoiceNode):
+        return Column(name, values, False, choices=list(node.values))
+    if name.endswith(BRANCH_KEY) or not is_number:
         return Column(name, values, False)
     return Column(name, values, True)
 
@@ -121,9 +125,9 @@ def table_from(trials: list[Trial], space: Space | None = None) -> TrialTable:
     )
 
 
-def load_table(folder: Path) -> TrialTable:
+def load_table(folder: str | Path) -> TrialTable:
     """The table of a results folder (a finished, running or copied search)."""
-    results = read_results(folder)
+    results = read_results(Path(folder))
     space = None
     hyperparameters = results.config.get("hyperparameters")
     if hyperparameters is not None:
