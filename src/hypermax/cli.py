@@ -22,7 +22,6 @@ from hypermax import __version__
 from hypermax.analysis import AnalysisError, HyperModel, load_table
 from hypermax.analysis.report import (
     TABLES,
-    Analysis,
     analyse,
     rows_as_csv,
     table_rows,
@@ -237,17 +236,15 @@ def _sample(options: argparse.Namespace) -> int:
 
 
 def _export(options: argparse.Namespace) -> int:
+    if options.format == "png":
+        return _export_png(options)
     if options.what in TABLES:
-        needs_model = options.what in ("importance", "hotspots") or options.format == "png"
+        needs_model = options.what in ("importance", "hotspots")
         analysis = analyse(load_table(options.results), with_model=needs_model)
-        if options.format == "png":
-            return _export_png(analysis, options)
         rows = table_rows(analysis, options.what)
         text = rows_as_csv(rows) if options.format == "csv" else _json_text(rows)
         return _write(text, options.output)
     trials = read_results(options.results).trials
-    if options.format == "png":
-        return _export_png(analyse(load_table(options.results)), options)
     if options.what == "best":
         best = best_dict(trials)
         if best is None:
@@ -284,16 +281,24 @@ def _write(text: str, output: Path | None) -> int:
 
 PNG_PREFIXES = {
     "trials": "history",
-    "best": "history",
     "importance": "importance",
     "hotspots": "hotspot-",
     "slices": "slice-",
 }
 
 
-def _export_png(analysis: Analysis, options: argparse.Namespace) -> int:
+def _export_png(options: argparse.Namespace) -> int:
     if options.what not in PNG_PREFIXES:
-        raise AnalysisError(f"there is no chart for {options.what!r}; use csv or json")
+        print(
+            f"hypermax export: there is no chart for {options.what!r}; use --format csv or "
+            f"json, or --what {' / '.join(PNG_PREFIXES)}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    needs_model = options.what in ("importance", "hotspots")
+    analysis = analyse(load_table(options.results), with_model=needs_model)
+    if needs_model and analysis.model is None:
+        raise AnalysisError(" ".join(analysis.notes))
     folder = options.output or Path(".")
     with tempfile.TemporaryDirectory() as scratch:
         written = [
@@ -333,17 +338,25 @@ def _predict(options: argparse.Namespace) -> int:
     return 0
 
 
+def _fixed_value(model: HyperModel, name: str, text: str) -> object:
+    """The value as JSON (0.01, true, "a") if the space allows it, else as plain text."""
+    try:
+        value = json.loads(text)
+        model.check({name: value}, complete=False)
+        return value
+    except (ValueError, AnalysisError):
+        model.check({name: text}, complete=False)  # raises the space's own complaint
+        return text
+
+
 def _suggest_fixed(options: argparse.Namespace) -> int:
+    model = _hypermodel(options.results)
     fixed = {}
     for item in options.fix:
         name, separator, text = item.partition("=")
         if not separator:
             raise AnalysisError(f"--fix {item!r}: write NAME=VALUE, e.g. --fix lr=0.01")
-        try:
-            fixed[name] = json.loads(text)
-        except ValueError:
-            fixed[name] = text
-    model = _hypermodel(options.results)
+        fixed[name] = _fixed_value(model, name, text)
     params, loss = model.best_with_fixed(fixed)
     print(json.dumps({"params": params, "predicted_loss": loss, "model_r2": model.r2}))
     return 0

@@ -31,6 +31,7 @@ from hypermax.analysis import (
     table_from,
 )
 from hypermax.analysis.report import analyse
+from hypermax.analysis.stats import bins_for
 from hypermax.optimizers import create_optimizer
 from hypermax.space import Space
 from hypermax.storage import SQLStorage, sqlite_url
@@ -370,8 +371,8 @@ def test_categorical_parameters_correlate_one_hot(conditional: TrialTable) -> No
 def test_conditional_parameters_count_only_the_trials_that_had_them(
     conditional: TrialTable,
 ) -> None:
-    svm = sum(1 for v in conditional.columns["model.c"].values if v is not None)
-    tree = sum(1 for v in conditional.columns["model.depth"].values if v is not None)
+    svm = int(conditional.columns["model.c"].present.sum())
+    tree = int(conditional.columns["model.depth"].present.sum())
     assert svm > 20 and tree > 20 and svm + tree == len(conditional)
     rows = loss_rows(conditional)
     assert rows["model.c"].trials == svm
@@ -622,3 +623,79 @@ def test_a_folder_that_is_not_a_results_folder_is_an_argument_error(tmp_path: Pa
     assert code == 2, (out, err)
     assert "not a hypermax results folder" in err
     assert "Traceback" not in err
+
+
+# --- cases from review: held-out importance, unusual spaces, checked inputs -----------------
+
+
+def test_importance_of_noise_is_near_zero_on_held_out_trials() -> None:
+    space = space_of(
+        x={"type": "number", "min": 0, "max": 1},
+        z={"type": "number", "min": 0, "max": 1},
+        w={"type": "number", "min": 0, "max": 1},
+    )
+    rng = np.random.default_rng(0)
+    flats = draw(space, 150, seed=11)
+    noise = iter(rng.normal(0, 0.3, len(flats)))
+    table = table_from(scored(space, flats, lambda f: f["x"] + next(noise)), space)
+    ranked = {row.parameter: row.mean for row in HyperModel(table).importance()}
+    assert ranked["x"] > 0.2
+    assert abs(ranked["z"]) < 0.05 and abs(ranked["w"]) < 0.05
+
+
+def test_unusual_spaces_analyse_without_error() -> None:
+    space = space_of(
+        depth={"enum": [None, 3, 10]},
+        width={"type": "integer", "min": 1, "max": 3},
+        shape={"enum": [[64, 64], [128]]},
+        model={
+            "anyOf": [
+                {"type": "object", "properties": {"c": {"type": "number", "min": 0.1, "max": 9}}},
+                {"type": "object", "properties": {"c": {"enum": ["gini", "entropy"]}}},
+            ]
+        },
+    )
+    flats = draw(space, 60, seed=3)
+
+    def loss(flat: Flat) -> float:
+        return (0.0 if flat["depth"] is None else 1.0) + flat["width"] / 10 + len(flat["shape"])
+
+    table = table_from(scored(space, flats, loss), space)
+    assert int(table.columns["depth"].present.sum()) == 60  # null is a value, not "missing"
+    assert table.columns["width"].numeric
+    assert bins_for(table.columns["width"]).labels == ["1", "2", "3"]
+    assert not table.columns["model.c"].numeric  # a number in one branch, a choice in the other
+    analysis = analyse(table)
+    assert analysis.exploration is not None
+    coverage = {row.parameter: row for row in analysis.space.coverage}
+    assert coverage["depth"].covered == 1.0
+    assert coverage["model.$branch"].covered == 1.0
+
+
+def test_coverage_lists_parameters_tried_once_or_never() -> None:
+    space = space_of(
+        a={"type": "number", "min": 0, "max": 1},
+        pick={
+            "anyOf": [
+                {"type": "object", "properties": {"u": {"type": "number", "min": 0, "max": 1}}},
+                {"type": "object", "properties": {"v": {"type": "number", "min": 0, "max": 1}}},
+            ]
+        },
+    )
+    flats = [f for f in draw(space, 80, seed=5) if f["pick.$branch"] == 0][:20]
+    table = table_from(scored(space, flats, lambda f: f["a"]), space)
+    coverage = {row.parameter: row for row in space_summary(table).coverage}
+    assert coverage["pick.v"].trials == 0 and coverage["pick.v"].covered == 0.0
+    assert coverage["pick.$branch"].covered == 0.5
+
+
+def test_the_hyper_model_refuses_values_the_space_does_not_allow(
+    one_driver: TrialTable,
+) -> None:
+    model = HyperModel(one_driver)
+    with pytest.raises(AnalysisError, match="missing parameter"):
+        model.predict({"a": 0.5})
+    with pytest.raises(AnalysisError, match="does not allow"):
+        model.best_with_fixed({"a": 1e9})
+    with pytest.raises(AnalysisError, match="does not allow"):
+        model.best_with_fixed({"kind": "no-such-value"})

@@ -24,7 +24,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from hypermax.analysis.table import AnalysisError, Column, TrialTable
+from hypermax.analysis.table import MISSING, AnalysisError, Column, TrialTable
 from hypermax.optimizers import create_optimizer
 
 MIN_TRIALS = 8
@@ -36,7 +36,7 @@ class Encoder:
 
     def __init__(self, columns: list[Column]):
         self.columns = columns
-        self.slots: list[tuple[Column, Any]] = []
+        self.slots: list[tuple[Column, Any]] = []  # (column, category or None for numbers)
         for column in columns:
             if column.numeric:
                 self.slots.append((column, None))
@@ -49,10 +49,10 @@ class Encoder:
     def row(self, flat: dict[str, Any]) -> list[float]:
         values = []
         for column, category in self.slots:
-            value = flat.get(column.name)
-            if value is None:
+            value = flat.get(column.name, MISSING)
+            if value is MISSING:
                 values.append(math.nan)
-            elif category is not None:
+            elif column.categorical:
                 values.append(float(value == category))
             else:
                 number = float(value)
@@ -63,7 +63,7 @@ class Encoder:
         return np.array([self.row(flat) for flat in flats], dtype=float)
 
 
-GP_MAX_TRIALS = 1000  # a Gaussian process costs O(n³); past this only the forest is tried
+GP_MAX_TRIALS = 300  # a Gaussian process costs O(n³); past this only the forest is tried
 
 
 def _candidates(has_missing: bool, trials: int) -> dict[str, Any]:
@@ -86,14 +86,15 @@ class Fitted:
     r2: float
 
 
-def _fit_best(features: np.ndarray, target: np.ndarray) -> Fitted:
+def _fit_best(features: np.ndarray, target: np.ndarray, gaussian: bool = True) -> Fitted:
     keep = np.isfinite(target)
     features, target = features[keep], target[keep]
     folds = KFold(n_splits=min(5, len(target)), shuffle=True, random_state=0)
     best: Fitted | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the GP's bounds; harmless here
-        for name, model in _candidates(bool(np.isnan(features).any()), len(target)).items():
+        simple = bool(np.isnan(features).any()) or not gaussian
+        for name, model in _candidates(simple, len(target)).items():
             scores = cross_val_score(clone(model), features, target, cv=folds, scoring="r2")
             score = float(np.mean(scores))
             if best is None or score > best.r2:
@@ -143,7 +144,9 @@ class HyperModel:
         self.loss = _fit_best(self.features, table.loss)
         times = table.time
         self.time = (
-            _fit_best(self.features, times) if np.isfinite(times).sum() >= MIN_TRIALS else None
+            _fit_best(self.features, times, gaussian=False)  # a forest is good enough for time
+            if np.isfinite(times).sum() >= MIN_TRIALS
+            else None
         )
 
     @property
@@ -153,24 +156,54 @@ class HyperModel:
 
     def predict(self, flat: dict[str, Any]) -> tuple[float, float | None]:
         """Predicted loss and trial time (seconds) of a flat parameter set."""
+        self.check(flat)
         row = np.array([self.encoder.row(flat)])
         time = float(self.time.model.predict(row)[0]) if self.time is not None else None
         return float(self.loss.model.predict(row)[0]), time
 
-    def importance(self, repeats: int = 10, seed: int = 0) -> list[Importance]:
-        """Permutation importance: the R² lost when one parameter's values are shuffled."""
+    def importance(self, repeats: int = 5, seed: int = 0) -> list[Importance]:
+        """Permutation importance on held-out trials: in each of 5 folds, the model fitted on the
+        rest loses this much R² on the fold when one parameter's values are shuffled there.
+        (On the training trials, a flexible model would credit even pure noise.)"""
         rng = np.random.default_rng(seed)
-        model, target = self.loss.model, self.table.loss
-        baseline = _r2(target, model.predict(self.features))
-        rows = []
-        for name, slots in self.encoder.groups.items():
-            drops = []
-            for _ in range(repeats):
-                shuffled = self.features.copy()
-                shuffled[:, slots] = shuffled[rng.permutation(len(shuffled))][:, slots]
-                drops.append(baseline - _r2(target, model.predict(shuffled)))
-            rows.append(Importance(name, float(np.mean(drops)), float(np.std(drops))))
+        target = self.table.loss
+        folds = KFold(n_splits=min(5, len(target)), shuffle=True, random_state=seed)
+        drops: dict[str, list[float]] = {name: [] for name in self.encoder.groups}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for train, test in folds.split(self.features):
+                model = clone(self.loss.model).fit(self.features[train], target[train])
+                held_out = self.features[test]
+                baseline = _r2(target[test], model.predict(held_out))
+                for name, slots in self.encoder.groups.items():
+                    for _ in range(repeats):
+                        shuffled = held_out.copy()
+                        shuffled[:, slots] = held_out[rng.permutation(len(test))][:, slots]
+                        drops[name].append(baseline - _r2(target[test], model.predict(shuffled)))
+        rows = [Importance(n, float(np.mean(d)), float(np.std(d))) for n, d in drops.items()]
         return sorted(rows, key=lambda row: -row.mean)
+
+    def check(self, flat: dict[str, Any], complete: bool = True) -> None:
+        """Refuse parameters the space does not allow (or, with ``complete``, that lack some)."""
+        space = self.table.space
+        if space is None:
+            return
+        if complete:
+            try:
+                space.nested(flat)
+            except KeyError as missing:
+                raise AnalysisError(
+                    f"missing parameter {missing.args[0]!r}: give every parameter of the "
+                    "search (nested as the model receives them)"
+                ) from None
+        nodes = {n.path: n for n in space.parameters()}
+        for name, value in flat.items():
+            node = nodes.get(name)
+            try:
+                if node is not None:
+                    node.flatten(value, {})
+            except (ValueError, TypeError) as error:
+                raise AnalysisError(f"{error}; the search space does not allow it") from None
 
     def _candidates(self, samples: int, seed: int, fixed: dict[str, Any]) -> list[dict]:
         space = self.table.space
@@ -191,11 +224,12 @@ class HyperModel:
         region: dict[str, Any] = {}
         leaders = [flats[int(i)] for i in order[:top]]
         for name, column in self.table.columns.items():
-            present = [f[name] for f in leaders if f.get(name) is not None]
+            present = [f[name] for f in leaders if name in f]
             if present and column.numeric:
                 region[name] = [min(present), max(present)]
             elif present:
-                region[name] = Counter(present).most_common(1)[0][0]
+                common = Counter(map(repr, present)).most_common(1)[0][0]
+                region[name] = next(v for v in present if repr(v) == common)
         space = self.table.space
         assert space is not None
         return Exploration(
@@ -211,6 +245,7 @@ class HyperModel:
         self, fixed: dict[str, Any], samples: int = 2000, seed: int = 0
     ) -> tuple[Any, float]:
         """Hold the given flat parameters fixed; the best predicted values of the rest."""
+        self.check(fixed, complete=False)
         unknown = [name for name in fixed if name not in self.table.columns]
         if unknown:
             raise AnalysisError(

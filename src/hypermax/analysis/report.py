@@ -32,7 +32,7 @@ from hypermax.analysis.stats import (
 from hypermax.analysis.table import AnalysisError, TrialTable
 
 MIN_TRIALS = 2
-HOTSPOT_PAIRS = 3
+HOTSPOT_PARAMETERS = 3  # hotspot grids for every pair of the three most important
 
 
 @dataclass
@@ -70,7 +70,7 @@ def analyse(table: TrialTable, with_model: bool = True) -> Analysis:
         if table.space is not None:
             result.exploration = result.model.explore()
     ranked = [i.parameter for i in result.importance] or list(table.columns)
-    for x, y in itertools.islice(itertools.combinations(ranked, 2), HOTSPOT_PAIRS):
+    for x, y in itertools.combinations(ranked[:HOTSPOT_PARAMETERS], 2):
         result.hotspots.append(hotspot_grid(table, x, y))
     return result
 

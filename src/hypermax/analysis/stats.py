@@ -9,11 +9,13 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from hypermax.analysis.table import AnalysisError, Column, TrialTable
+from hypermax.analysis.table import MISSING, AnalysisError, Column, TrialTable
+from hypermax.space import BranchNode, ChoiceNode, NumberNode
 
 
 @dataclass
@@ -35,7 +37,7 @@ def _features(column: Column) -> list[tuple[str, np.ndarray]]:
     return [
         (
             f"{column.name}={category}",
-            np.array([math.nan if v is None else float(v == category) for v in column.values]),
+            np.array([math.nan if v is MISSING else float(v == category) for v in column.values]),
         )
         for category in column.categories()
     ]
@@ -78,13 +80,17 @@ def bins_for(column: Column, count: int = 8) -> Bins:
     """Log-spaced bins for log-scaled numbers, even bins for others, one per category."""
     if not column.numeric:
         categories = column.categories()
-        index = np.array([-1 if v is None else categories.index(v) for v in column.values])
+        index = np.array([-1 if v is MISSING else categories.index(v) for v in column.values])
         return Bins([str(c) for c in categories], index)
     values = column.numbers()
     present = values[np.isfinite(values)]
     low = column.low if column.low is not None else float(present.min())
     high = column.high if column.high is not None else float(present.max())
     low, high = min(low, float(present.min())), max(high, float(present.max()))
+    if column.integer and high - low + 1 <= count:  # one bin per whole number
+        values_in = [int(v) for v in range(int(low), int(high) + 1)]
+        index = np.array([-1 if not math.isfinite(v) else values_in.index(int(v)) for v in values])
+        return Bins([str(v) for v in values_in], index, [float(v) for v in values_in])
     if column.log and low > 0:
         edges = np.geomspace(low, high, count + 1)
     else:
@@ -225,23 +231,61 @@ class SpaceSummary:
 
 
 def space_summary(table: TrialTable, bins: int = 10) -> SpaceSummary:
+    """Coverage of every parameter of the space, the ones tried once or never included."""
+    space = table.space
+    names = list(table.columns)
+    if space is not None:
+        names = list(
+            dict.fromkeys(
+                [n.path for n in space.parameters()]
+                + [n.branch_key for n in space.nodes() if isinstance(n, BranchNode)]
+            )
+        )
+    branch_sizes = {
+        n.branch_key: len(n.branches)
+        for n in (space.nodes() if space else [])
+        if isinstance(n, BranchNode)
+    }
     coverage = []
-    for column in table.columns.values():
-        present = [v for v in column.values if v is not None]
+    for name in names:
+        column = table.columns.get(name)
+        values = column.values if column else table.raw.get(name, [])
+        present = [v for v in values if v is not MISSING]
         distinct = len({repr(v) for v in present})
-        if column.choices is not None:
-            covered = distinct / len(column.choices)
-        elif (
-            column.integer
-            and column.low is not None
-            and column.high is not None
-            and (column.high - column.low + 1 <= bins)
-        ):
-            covered = distinct / (column.high - column.low + 1)
-        else:
-            cut = bins_for(column, bins)
-            covered = len({int(i) for i in cut.index if i >= 0}) / len(cut.labels)
-        coverage.append(Coverage(column.name, len(present), distinct, covered))
-    cardinality = table.space.cardinality() if table.space is not None else math.inf
-    parameters = len(table.space.parameters()) if table.space is not None else len(coverage)
+        coverage.append(
+            Coverage(
+                name,
+                len(present),
+                distinct,
+                _covered(column, name, distinct, branch_sizes, space, bins),
+            )
+        )
+    cardinality = space.cardinality() if space is not None else math.inf
+    parameters = len(space.parameters()) if space is not None else len(coverage)
     return SpaceSummary(cardinality, parameters, coverage)
+
+
+def _covered(
+    column: Column | None,
+    name: str,
+    distinct: int,
+    branch_sizes: dict[str, int],
+    space: Any,
+    bins: int,
+) -> float:
+    """Share of a parameter's possible values (or range bins) that some trial tried."""
+    if name in branch_sizes:
+        return distinct / branch_sizes[name]
+    node = next((n for n in space.parameters() if n.path == name), None) if space else None
+    if isinstance(node, ChoiceNode):
+        return distinct / len(node.values)
+    if (
+        isinstance(node, NumberNode)
+        and math.isfinite(node.cardinality())
+        and (node.cardinality() <= bins)
+    ):
+        return distinct / node.cardinality()
+    if column is None or not column.numeric:
+        return 1.0 if distinct else 0.0
+    cut = bins_for(column, bins)
+    return len({int(i) for i in cut.index if i >= 0}) / len(cut.labels)

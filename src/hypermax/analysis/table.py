@@ -7,13 +7,14 @@ have (the other side of a conditional branch, a shorter list) is missing for tha
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hypermax.space import BRANCH_KEY, ChoiceNode, NumberNode, Space
+from hypermax.space import ChoiceNode, NumberNode, Space
 from hypermax.storage.results import read_results
 from hypermax.trial import Trial, TrialStatus
 
@@ -22,9 +23,20 @@ class AnalysisError(ValueError):
     """There is nothing (yet) to analyse, and the message says why."""
 
 
+class _Missing:
+    """Marks a parameter a trial did not have (None is a value an enum may hold)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+BRANCH_COLUMN = re.compile(r"(^|\.)\$branch\d*$")
+
+
 @dataclass
 class Column:
-    """One flat parameter across trials. ``values`` holds None where a trial lacked it."""
+    """One flat parameter across trials. ``values`` holds MISSING where a trial lacked it."""
 
     name: str
     values: list[Any]
@@ -37,16 +49,20 @@ class Column:
 
     @property
     def present(self) -> np.ndarray:
-        return np.array([v is not None for v in self.values])
+        return np.array([v is not MISSING for v in self.values])
+
+    @property
+    def categorical(self) -> bool:
+        return not self.numeric
 
     def numbers(self) -> np.ndarray:
         """Values as floats (NaN where missing); only for numeric columns."""
-        return np.array([math.nan if v is None else float(v) for v in self.values])
+        return np.array([math.nan if v is MISSING else float(v) for v in self.values])
 
     def categories(self) -> list[Any]:
         seen: dict[str, Any] = {}
         for value in self.values:
-            if value is not None:
+            if value is not MISSING:
                 seen.setdefault(repr(value), value)
         return list(seen.values())
 
@@ -62,6 +78,7 @@ class TrialTable:
     metrics: dict[str, np.ndarray] = field(default_factory=dict)
     space: Space | None = None
     failed: int = 0
+    raw: dict[str, list[Any]] = field(default_factory=dict)  # every flat name, varying or not
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -72,18 +89,18 @@ class TrialTable:
 
 
 def _column(name: str, values: list[Any], space: Space | None) -> Column | None:
-    node = None
-    if space is not None:
-        node = next((n for n in space.parameters() if n.path == name), None)
-    present = [v for v in values if v is not None]
+    present = [v for v in values if v is not MISSING]
     if len({repr(v) for v in present}) < 2:
         return None  # constant or never present: nothing to learn from it
-    if isinstance(node, NumberNode):
+    nodes = [n for n in space.parameters() if n.path == name] if space is not None else []
+    numbers = [n for n in nodes if isinstance(n, NumberNode)]
+    if numbers and len(numbers) == len(nodes) and numbers[0].mode != "randint":
+        node = numbers[0]  # branches that reuse a path with another kind make it categorical
         return Column(name, values, True, node.log, node.low, node.high, node.integer)
+    if len(nodes) == 1 and isinstance(nodes[0], ChoiceNode):
+        return Column(name, values, False, choices=list(nodes[0].values))
     is_number = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present)
-    if isinstance(node, ChoiceNode):
-        return Column(name, values, False, choices=list(node.values))
-    if name.endswith(BRANCH_KEY) or not is_number:
+    if nodes or BRANCH_COLUMN.search(name) or not is_number:
         return Column(name, values, False)
     return Column(name, values, True)
 
@@ -91,7 +108,7 @@ def _column(name: str, values: list[Any], space: Space | None) -> Column | None:
 def table_from(trials: list[Trial], space: Space | None = None) -> TrialTable:
     """Build the table; raises AnalysisError when no trial succeeded."""
     good = [t for t in trials if t.status is TrialStatus.OK and t.has_loss]
-    failed = sum(1 for t in trials if t.status.finished and t not in good)
+    failed = sum(1 for t in trials if t.status.finished) - len(good)
     if not good:
         if not trials:
             raise AnalysisError("the search has no trials yet; run it first")
@@ -102,9 +119,10 @@ def table_from(trials: list[Trial], space: Space | None = None) -> TrialTable:
     names: dict[str, None] = {}
     for trial in good:
         names.update(dict.fromkeys(trial.flat))
+    raw = {name: [t.flat.get(name, MISSING) for t in good] for name in names}
     columns = {}
-    for name in names:
-        column = _column(name, [t.flat.get(name) for t in good], space)
+    for name, values in raw.items():
+        column = _column(name, values, space)
         if column is not None:
             columns[name] = column
     metric_names: dict[str, None] = {}
@@ -122,6 +140,7 @@ def table_from(trials: list[Trial], space: Space | None = None) -> TrialTable:
         metrics=metrics,
         space=space,
         failed=failed,
+        raw=raw,
     )
 
 
