@@ -9,12 +9,18 @@ from typing import Any
 import pytest
 
 from hypermax.errors import ConfigError
-from hypermax.optimizers import available_methods, create_optimizer
-from hypermax.optimizers.base import Optimizer
+from hypermax.optimizers import Optimizer, available_methods, create_optimizer
 from hypermax.space import Flat, Space
 from hypermax.trial import Trial, TrialStatus
 
 METHODS = available_methods()
+# settings that keep each method's work small on the rich spaces below
+SETTINGS: dict[str, dict] = {"grid": {"resolution": 2, "max_points": 10**6}}
+
+
+def make(method: str, space: Space, seed: int) -> Optimizer:
+    """The optimizer as the conformance tests use it."""
+    return create_optimizer(method, space, seed=seed, settings=SETTINGS.get(method))
 
 
 def obj(**properties: Any) -> dict[str, Any]:
@@ -169,7 +175,7 @@ def mixed_history(mixed: Space) -> list[Trial]:
 def test_suggestions_fit_the_space(
     method: str, history_size: int, mixed: Space, mixed_history: list[Trial]
 ) -> None:
-    optimizer = create_optimizer(method, mixed, seed=1)
+    optimizer = make(method, mixed, 1)
     suggestions = optimizer.suggest(mixed_history[:history_size], n=6)
     assert len(suggestions) == 6
     for flat in suggestions:
@@ -179,7 +185,7 @@ def test_suggestions_fit_the_space(
 
 @pytest.mark.parametrize("method", METHODS)
 def test_many_suggestions_fit_the_space(method: str, mixed: Space) -> None:
-    history = run(create_optimizer(method, mixed, seed=5), mixed_loss, 40, batch=4)
+    history = run(make(method, mixed, 5), mixed_loss, 40, batch=4)
     for past in history:
         check(MIXED, past.params)
     seen = {name: {past.params[name] for past in history} for name in ("optimizer", "shuffle")}
@@ -192,18 +198,19 @@ def test_same_seed_and_history_give_the_same_suggestions(
     method: str, history_size: int, mixed: Space, mixed_history: list[Trial]
 ) -> None:
     history = mixed_history[:history_size]
-    first = create_optimizer(method, mixed, seed=7).suggest(history, n=3)
-    again = create_optimizer(method, mixed, seed=7).suggest(history, n=3)
+    first = make(method, mixed, 7).suggest(history, n=3)
+    again = make(method, mixed, 7).suggest(history, n=3)
     assert first == again
-    other = create_optimizer(method, mixed, seed=8).suggest(history, n=3)
-    assert other != first
+    other = make(method, mixed, 8)
+    if other.uses_seed:  # grid search, say, has one order whatever the seed
+        assert other.suggest(history, n=3) != first
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_no_hidden_state_between_calls(
     method: str, mixed: Space, mixed_history: list[Trial]
 ) -> None:
-    optimizer = create_optimizer(method, mixed, seed=7)
+    optimizer = make(method, mixed, 7)
     first = optimizer.suggest(mixed_history, n=2)
     optimizer.suggest(mixed_history[:3], n=5)
     assert optimizer.suggest(mixed_history, n=2) == first
@@ -214,9 +221,7 @@ def test_no_hidden_state_between_calls(
 def test_a_batch_of_suggestions_is_distinct(
     method: str, history_size: int, mixed: Space, mixed_history: list[Trial]
 ) -> None:
-    suggestions = create_optimizer(method, mixed, seed=3).suggest(
-        mixed_history[:history_size], n=4
-    )
+    suggestions = make(method, mixed, 3).suggest(mixed_history[:history_size], n=4)
     assert len(suggestions) == 4
     distinct = {tuple(sorted(flat.items())) for flat in suggestions}
     assert len(distinct) == 4
@@ -226,7 +231,7 @@ def test_a_batch_of_suggestions_is_distinct(
 def test_running_and_failed_trials_in_history(
     method: str, mixed: Space, mixed_history: list[Trial]
 ) -> None:
-    optimizer = create_optimizer(method, mixed, seed=11)
+    optimizer = make(method, mixed, 11)
     pending = [
         trial(mixed, 15 + i, flat, None, TrialStatus.RUNNING)
         for i, flat in enumerate(optimizer.suggest(mixed_history, n=3))
@@ -270,7 +275,7 @@ def test_conditional_space_through_the_whole_loop(method: str) -> None:
             value += 0.05 * len(model["layers"]) - 0.001 * model["layers"][0]["units"]
         return value + 0.1 * (params["solver"]["name"] == "adam") + 0.01 * sum(params["scale"])
 
-    history = run(create_optimizer(method, space, seed=21), fake_loss, 60, batch=3)
+    history = run(make(method, space, 21), fake_loss, 60, batch=3)
     assert len(history) == 60
     for past in history:
         params, flat = past.params, past.flat
@@ -286,10 +291,13 @@ def test_conditional_space_through_the_whole_loop(method: str) -> None:
         )
         assert space.flatten(params) == flat
     kinds = {past.params["model"]["kind"] for past in history}
-    assert kinds == {"svm", "net", "constant"}
-    lengths = {len(p.params["model"]["layers"]) for p in history if "layers" in p.params["model"]}
-    assert len(lengths) > 1
-    assert len({len(past.params["scale"]) for past in history}) > 1
+    if method != "grid":  # a grid walks its first branch before the others
+        assert kinds == {"svm", "net", "constant"}
+        lengths = {
+            len(p.params["model"]["layers"]) for p in history if "layers" in p.params["model"]
+        }
+        assert len(lengths) > 1
+        assert len({len(past.params["scale"]) for past in history}) > 1
 
 
 # --- method choice and settings -------------------------------------------------------------
@@ -350,7 +358,7 @@ def test_tpe_beats_random_on_a_quadratic() -> None:
     seeds = range(5)
 
     def best(method: str, seed: int) -> float:
-        history = run(create_optimizer(method, space, seed=seed), quadratic, 60)
+        history = run(make(method, space, seed), quadratic, 60)
         return min(past.loss for past in history)
 
     tpe = [best("tpe", seed) for seed in seeds]
@@ -383,12 +391,14 @@ def test_trials_from_an_older_space_are_skipped(
         for past in mixed_history[:12]
     ]
     for history in (stale, stale + mixed_history):
-        for flat in create_optimizer(method, mixed, seed=2).suggest(history, n=2):
+        for flat in make(method, mixed, 2).suggest(history, n=2):
             check(MIXED, mixed.nested(flat))
-    # 12 unusable trials leave TPE nothing to model (startup_trials is 10): it draws as random does
-    assert create_optimizer(method, mixed, seed=2).suggest(stale, n=2) == (
-        create_optimizer("random", mixed, seed=2).suggest(stale, n=2)
-    )
+    if method in ("tpe", "random"):
+        # 12 unusable trials leave TPE nothing to model (startup_trials is 10): it draws as
+        # random does
+        assert make(method, mixed, 2).suggest(stale, n=2) == (
+            create_optimizer("random", mixed, seed=2).suggest(stale, n=2)
+        )
 
 
 def test_conditional_history_from_an_older_space() -> None:

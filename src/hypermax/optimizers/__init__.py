@@ -8,9 +8,11 @@ from hypermax.optimizers.base import (
     method_issue,
     register,
 )
+from hypermax.optimizers.grid import GridSearch
 
 __all__ = [
     "TPE",
+    "GridSearch",
     "Optimizer",
     "RandomSearch",
     "available_methods",

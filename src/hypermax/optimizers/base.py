@@ -32,6 +32,7 @@ class Optimizer(ABC):
     """Suggests parameter sets given the trials so far."""
 
     name: ClassVar[str]
+    uses_seed: ClassVar[bool] = True  # False for methods whose order does not depend on it
 
     def __init__(self, space: Space, seed: int | None = None, **settings: Any):
         self.space = space
