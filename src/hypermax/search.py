@@ -152,6 +152,7 @@ class Search:
         self._storage = storage
         self.listeners = list(listeners)
         self.optimizer = optimizer_for(config)
+        self._warm_start = config.warm_start()
         self.trials: dict[int, Trial] = {}
         self._finished = 0
         self._best: Trial | None = None
@@ -217,7 +218,13 @@ class Search:
         chosen = [reruns.pop(0) for _ in range(min(count, len(reruns)))]
         if count > len(chosen):
             history = self._ordered()
-            suggestions = self.optimizer.suggest(history, count - len(chosen))
+            tried = {_flat_key(t.flat) for t in history}
+            warm = [f for f in self._warm_start if _flat_key(f) not in tried]
+            suggestions = warm[: count - len(chosen)]
+            if count > len(chosen) + len(suggestions):
+                suggestions += self.optimizer.suggest(
+                    history, count - len(chosen) - len(suggestions)
+                )
             number = max(self.trials, default=0) + 1
             for offset, flat in enumerate(suggestions):
                 trial = Trial(number + offset, flat, self.config.space.nested(flat))
@@ -297,6 +304,10 @@ def _signals_held() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _flat_key(flat: dict[str, Any]) -> str:
+    return json.dumps(flat, sort_keys=True, default=str)
 
 
 def _now() -> datetime:

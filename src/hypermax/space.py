@@ -118,7 +118,7 @@ class NumberNode(Node):
 
     def default_flat(self, flat: Flat) -> None:
         if self.default is not None:
-            flat[self.path] = self.default
+            flat[self.path] = self.finish(self.default)
         elif self.mean is not None:
             flat[self.path] = self.finish(self.mean)
         elif self.log:
@@ -321,6 +321,15 @@ class Space:
         self.root.default_flat(flat)
         return flat
 
+    def has_defaults(self) -> bool:
+        """Whether the schema gives any ``default`` (then that set is worth trying first)."""
+        return any(getattr(node, "default", None) is not None for node in self.nodes())
+
+    def complete(self, partial: Any) -> Flat:
+        """The flat form of a possibly partial nested set, missing values taken from the
+        defaults; ValueError/KeyError/TypeError when it does not fit the space."""
+        return self.flatten(_merged(self.nested(self.default()), partial))
+
     def cardinality(self) -> float:
         """Number of distinct parameter sets; ``inf`` when any parameter is continuous."""
         return self.root.cardinality()
@@ -338,6 +347,13 @@ class Space:
     def parameters(self) -> list[Node]:
         """The leaf nodes an optimizer chooses values for (constants excluded)."""
         return [node for node in self.nodes() if isinstance(node, (NumberNode, ChoiceNode))]
+
+
+def _merged(base: Any, override: Any) -> Any:
+    """``override`` laid over ``base``: dicts merge key by key, anything else replaces."""
+    if isinstance(base, Mapping) and isinstance(override, Mapping):
+        return {**base, **{k: _merged(base.get(k), v) for k, v in override.items()}}
+    return override
 
 
 class _Parser:

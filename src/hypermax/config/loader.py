@@ -99,6 +99,16 @@ def config_from_dict(
         config.space  # noqa: B018 - parsing the space reports its problems
     except ConfigError as error:
         issues += error.issues
+    else:
+        for position, partial in enumerate(config.search.initial):
+            try:
+                config.space.complete(partial)
+            except (KeyError, ValueError, TypeError) as error:
+                issues.append(
+                    ConfigIssue(
+                        f"search.initial.{position}", f"does not fit the search space: {error}"
+                    )
+                )
     if issues:
         raise ConfigError(issues, where)
     return config
@@ -118,6 +128,7 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         parallel=int(parallel),
         storage=search.get("storage"),
         method_settings=dict(search.get(method, {})),
+        initial=list(search.get("initial", [])),
     )
     function_config = None
     if function is not None:

@@ -45,6 +45,7 @@ class SearchSettings:
     parallel: int = 1
     storage: str | None = None
     method_settings: dict[str, Any] = field(default_factory=dict)
+    initial: list[Any] = field(default_factory=list)  # nested parameter sets to try first
 
 
 @dataclass
@@ -67,6 +68,12 @@ class Config:
     @cached_property
     def space(self) -> Space:
         return Space.from_schema(self.hyperparameters)
+
+    def warm_start(self) -> list[dict[str, Any]]:
+        """Flat sets tried before the optimizer's: the defaults (when the space gives any),
+        then ``search.initial`` (missing values taken from the defaults)."""
+        found = [self.space.default()] if self.space.has_defaults() else []
+        return found + [self.space.complete(partial) for partial in self.search.initial]
 
     @property
     def results_dir(self) -> Path:
