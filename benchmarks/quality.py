@@ -28,6 +28,7 @@ SPACE = Space.from_schema(
 METHODS = {
     "tpe (hypermax default: 10 start-up trials)": ("tpe", {}),
     "tpe (hyperopt default: 20 start-up trials)": ("tpe", {"startup_trials": 20}),
+    "evolution (CMA-ES)": ("evolution", {}),
     "random": ("random", {}),
 }
 BUDGETS = (25, 50, 100)

@@ -8,10 +8,12 @@ from hypermax.optimizers.base import (
     method_issue,
     register,
 )
+from hypermax.optimizers.evolution import Evolution
 from hypermax.optimizers.grid import GridSearch
 
 __all__ = [
     "TPE",
+    "Evolution",
     "GridSearch",
     "Optimizer",
     "RandomSearch",

@@ -1,0 +1,118 @@
+"""Evolution: CMA-ES (the ``cmaes`` library) over the numeric parameters.
+
+CMA-ES keeps a search distribution that it updates one generation of trials at a time. To stay
+stateless, the distribution is rebuilt on every call by replaying the finished trials, in order,
+in generations of ``population`` trials; the same seed and history give the same suggestions.
+Numbers are searched on [0, 1] (log-scaled ones on a log axis) and rounded afterwards. Enums,
+conditional branches and list lengths are outside CMA-ES's reach: for those the documented
+fallback is random draws, so this method suits mostly numeric spaces.
+
+Settings (``search.evolution``): ``population`` (trials per generation, CMA-ES's default for
+the number of dimensions), ``sigma`` (initial step on the [0, 1] scale, 0.3).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from cmaes import CMA
+
+from hypermax.optimizers.base import Optimizer, create_optimizer, register
+from hypermax.space import Flat, NumberNode, Space
+from hypermax.trial import Trial, TrialStatus
+
+
+@register("evolution")
+class Evolution(Optimizer):
+    """CMA-ES for numbers, random draws for the rest."""
+
+    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
+        super().__init__(space, seed, **settings)
+        self.numbers = [
+            node
+            for node in space.parameters()
+            if isinstance(node, NumberNode) and node.mode != "randint"
+        ]
+        self.sigma = float(settings.get("sigma", 0.3))
+        self.population = settings.get("population")
+
+    def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
+        drafts = create_optimizer("random", self.space, seed=self.seed_for(history)).suggest(
+            history, n
+        )
+        if not self.numbers:
+            return drafts
+        strategy = self._replayed(history)
+        for draft in drafts:
+            point = strategy.ask()
+            for node, position in zip(self.numbers, point, strict=True):
+                if node.path in draft:
+                    draft[node.path] = node.finish(self._decode(node, float(position)))
+        return drafts
+
+    def _replayed(self, history: Sequence[Trial]) -> CMA:
+        dimensions = len(self.numbers)
+        strategy = CMA(
+            mean=np.full(dimensions, 0.5),
+            sigma=self.sigma,
+            bounds=np.tile([0.0, 1.0], (dimensions, 1)),
+            seed=self.seed,
+            population_size=self.population,
+        )
+        done = []
+        for trial in history:
+            if trial.status.finished and trial.has_loss:
+                try:
+                    done.append((self._encode(trial.flat), float(trial.loss)))  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    continue  # recorded under an older space; it cannot inform this one
+        size = strategy.population_size
+        told = 0
+        for start in range(0, len(done) - size + 1, size):
+            strategy.tell(done[start : start + size])
+            told += size
+        # the current generation's members already suggested (finished or running) were the
+        # next asks of this very state: skip them, or the same points would come again
+        running = sum(1 for t in history if t.status is TrialStatus.RUNNING)
+        for _ in range(len(done) - told + running):
+            strategy.ask()
+        return strategy
+
+    def _encode(self, flat: Flat) -> np.ndarray:
+        """A trial's numbers on [0, 1]; 0.5 for parameters the trial did not have."""
+        return np.array(
+            [
+                self._unit(node, flat[node.path]) if node.path in flat else 0.5
+                for node in self.numbers
+            ]
+        )
+
+    @staticmethod
+    def _bounds(node: NumberNode) -> tuple[float, float]:
+        if node.low is not None and node.high is not None:
+            low, high = node.low, node.high
+        else:  # normal mode without bounds: mean ± 3 standard deviations
+            assert node.mean is not None and node.stddev is not None
+            center = math.log(node.mean) if node.log else node.mean
+            spread = 3 * node.stddev
+            low, high = (
+                (math.exp(center - spread), math.exp(center + spread))
+                if node.log
+                else (center - spread, center + spread)
+            )
+        if node.log:
+            return math.log(low), math.log(high)
+        return low, high
+
+    def _unit(self, node: NumberNode, value: float) -> float:
+        low, high = self._bounds(node)
+        position = math.log(value) if node.log and value > 0 else float(value)
+        return min(1.0, max(0.0, (position - low) / (high - low)))
+
+    def _decode(self, node: NumberNode, unit: float) -> float:
+        low, high = self._bounds(node)
+        position = low + unit * (high - low)
+        return math.exp(position) if node.log else position
