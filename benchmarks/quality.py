@@ -29,6 +29,7 @@ METHODS = {
     "tpe (hypermax default: 10 start-up trials)": ("tpe", {}),
     "tpe (hyperopt default: 20 start-up trials)": ("tpe", {"startup_trials": 20}),
     "evolution (CMA-ES)": ("evolution", {}),
+    "bayesian (GP + EI)": ("bayesian", {}),
     "random": ("random", {}),
 }
 BUDGETS = (25, 50, 100)

@@ -92,6 +92,32 @@ class NumberNode(Node):
             value = min(value, float(self.high))
         return round(value) if self.integer else value
 
+    def axis(self) -> tuple[float, float]:
+        """The range searched, on the axis the parameter is searched on (log for log scale):
+        its bounds, or mean ± 3 standard deviations for an unbounded normal."""
+        if self.low is not None and self.high is not None:
+            low, high = self.low, self.high
+        else:
+            assert self.mean is not None and self.stddev is not None
+            center = math.log(self.mean) if self.log else self.mean
+            spread = 3 * self.stddev
+            return center - spread, center + spread
+        return (math.log(low), math.log(high)) if self.log else (low, high)
+
+    def to_unit(self, value: float) -> float:
+        """Where a value lies on [0, 1] along the searched axis."""
+        low, high = self.axis()
+        if self.log and value <= 0:
+            return 0.0
+        position = math.log(value) if self.log else float(value)
+        return min(1.0, max(0.0, (position - low) / (high - low)))
+
+    def from_unit(self, unit: float) -> float | int:
+        """The parameter value at a position on [0, 1] (rounded and typed)."""
+        low, high = self.axis()
+        position = low + unit * (high - low)
+        return self.finish(math.exp(position) if self.log else position)
+
     def nested(self, flat: Mapping[str, Any]) -> Any:
         return flat[self.path]
 

@@ -15,7 +15,10 @@ from hypermax.trial import Trial, TrialStatus
 
 METHODS = available_methods()
 # settings that keep each method's work small on the rich spaces below
-SETTINGS: dict[str, dict] = {"grid": {"resolution": 2, "max_points": 10**6}}
+SETTINGS: dict[str, dict] = {
+    "grid": {"resolution": 2, "max_points": 10**6},
+    "bayesian": {"candidates": 100},
+}
 
 
 def make(method: str, space: Space, seed: int) -> Optimizer:

@@ -8,11 +8,13 @@ from hypermax.optimizers.base import (
     method_issue,
     register,
 )
+from hypermax.optimizers.bayesian import Bayesian
 from hypermax.optimizers.evolution import Evolution
 from hypermax.optimizers.grid import GridSearch
 
 __all__ = [
     "TPE",
+    "Bayesian",
     "Evolution",
     "GridSearch",
     "Optimizer",

@@ -13,7 +13,6 @@ the number of dimensions), ``sigma`` (initial step on the [0, 1] scale, 0.3).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,7 +49,7 @@ class Evolution(Optimizer):
             point = strategy.ask()
             for node, position in zip(self.numbers, point, strict=True):
                 if node.path in draft:
-                    draft[node.path] = node.finish(self._decode(node, float(position)))
+                    draft[node.path] = node.from_unit(float(position))
         return drafts
 
     def _replayed(self, history: Sequence[Trial]) -> CMA:
@@ -84,35 +83,5 @@ class Evolution(Optimizer):
     def _encode(self, flat: Flat) -> np.ndarray:
         """A trial's numbers on [0, 1]; 0.5 for parameters the trial did not have."""
         return np.array(
-            [
-                self._unit(node, flat[node.path]) if node.path in flat else 0.5
-                for node in self.numbers
-            ]
+            [node.to_unit(flat[node.path]) if node.path in flat else 0.5 for node in self.numbers]
         )
-
-    @staticmethod
-    def _bounds(node: NumberNode) -> tuple[float, float]:
-        if node.low is not None and node.high is not None:
-            low, high = node.low, node.high
-        else:  # normal mode without bounds: mean ± 3 standard deviations
-            assert node.mean is not None and node.stddev is not None
-            center = math.log(node.mean) if node.log else node.mean
-            spread = 3 * node.stddev
-            low, high = (
-                (math.exp(center - spread), math.exp(center + spread))
-                if node.log
-                else (center - spread, center + spread)
-            )
-        if node.log:
-            return math.log(low), math.log(high)
-        return low, high
-
-    def _unit(self, node: NumberNode, value: float) -> float:
-        low, high = self._bounds(node)
-        position = math.log(value) if node.log and value > 0 else float(value)
-        return min(1.0, max(0.0, (position - low) / (high - low)))
-
-    def _decode(self, node: NumberNode, unit: float) -> float:
-        low, high = self._bounds(node)
-        position = low + unit * (high - low)
-        return math.exp(position) if node.log else position

@@ -1,0 +1,114 @@
+"""Bayesian optimization: a Gaussian process (scikit-learn) fitted on the trials, and the
+candidate with the highest expected improvement.
+
+Parameters are encoded on [0, 1] (numbers along their searched axis, log for log-scaled ones),
+enums and conditional branches one-hot; a parameter a trial did not have sits at 0.5 (numbers)
+or all zeros (choices), which is how mixed and conditional spaces fit one GP. Candidates are
+random draws from the space; several suggestions at once use the "constant liar": each pick is
+added to the model at its predicted loss before the next one, and running trials likewise.
+
+Settings (``search.bayesian``): ``startup_trials`` (random trials first, 10), ``candidates``
+(random draws scored per suggestion, 1000), ``xi`` (exploration margin of expected improvement,
+0.01).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import norm
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+from hypermax.optimizers.base import Optimizer, create_optimizer, register
+from hypermax.space import BranchNode, ChoiceNode, Flat, NumberNode, Space
+from hypermax.trial import Trial, TrialStatus
+
+ARD_MAX_DIMENSIONS = 8
+
+
+@register("bayesian")
+class Bayesian(Optimizer):
+    """GP + expected improvement over random candidates."""
+
+    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
+        super().__init__(space, seed, **settings)
+        self.startup = int(settings.get("startup_trials", 10))
+        self.candidates = int(settings.get("candidates", 1000))
+        self.xi = float(settings.get("xi", 0.01))
+        nodes = space.nodes()
+        self.numbers = [n for n in nodes if isinstance(n, NumberNode)]
+        self.choices = [n for n in nodes if isinstance(n, ChoiceNode)]
+        self.branches = [n for n in nodes if isinstance(n, BranchNode)]
+
+    def encode(self, flat: Flat) -> list[float]:
+        row = [
+            node.to_unit(flat[node.path]) if node.path in flat else 0.5 for node in self.numbers
+        ]
+        for choice in self.choices:
+            row += [float(flat.get(choice.path, object()) == value) for value in choice.values]
+        for branch in self.branches:
+            chosen = flat.get(branch.branch_key)
+            row += [float(chosen == position) for position in range(len(branch.branches))]
+        return row
+
+    def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
+        seed = self.seed_for(history)
+        done: list[tuple[list[float], float]] = []
+        for trial in history:
+            if trial.status.finished and trial.has_loss:
+                try:
+                    done.append((self.encode(trial.flat), float(trial.loss)))  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    continue  # recorded under an older space
+        if len(done) < self.startup:
+            return create_optimizer("random", self.space, seed=seed).suggest(history, n)
+        features = np.array([row for row, _ in done])
+        losses = np.array([loss for _, loss in done])
+        pending = [self.encode(t.flat) for t in history if t.status is TrialStatus.RUNNING]
+        pool = create_optimizer("random", self.space, seed=seed).suggest([], self.candidates)
+        encoded = np.array([self.encode(flat) for flat in pool])
+        tuned = self._fit(features, losses)  # kernel hyperparameters fitted once per call
+        chosen: list[Flat] = []
+        for _ in range(n):
+            model = self._with_pending(tuned, features, losses, pending)
+            mean, std = model.predict(encoded, return_std=True)
+            best = losses.min()
+            improvement = best - mean - self.xi
+            z = improvement / np.maximum(std, 1e-12)
+            expected = improvement * norm.cdf(z) + std * norm.pdf(z)
+            pick = int(np.argmax(expected))
+            chosen.append(pool[pick])
+            pending.append(list(encoded[pick]))  # the constant liar: expect its mean
+            encoded = np.delete(encoded, pick, axis=0)
+            pool = pool[:pick] + pool[pick + 1 :]
+        return chosen
+
+    def _fit(self, features: np.ndarray, losses: np.ndarray) -> GaussianProcessRegressor:
+        dimensions = features.shape[1]
+        # one length scale per dimension where there are few; one for all where there are many
+        # (fitting dozens of length scales costs more than it helps on tens of trials)
+        scales = np.ones(dimensions) if dimensions <= ARD_MAX_DIMENSIONS else 1.0
+        kernel = ConstantKernel() * Matern(nu=2.5, length_scale=scales) + WhiteKernel(1e-3)
+        model = GaussianProcessRegressor(kernel, normalize_y=True, random_state=self.seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return model.fit(features, losses)
+
+    @staticmethod
+    def _with_pending(
+        tuned: GaussianProcessRegressor,
+        features: np.ndarray,
+        losses: np.ndarray,
+        pending: list[list[float]],
+    ) -> GaussianProcessRegressor:
+        """The model with running (and already picked) points at their predicted loss."""
+        if not pending:
+            return tuned
+        lies = tuned.predict(np.array(pending))
+        model = GaussianProcessRegressor(tuned.kernel_, optimizer=None, normalize_y=True)
+        return model.fit(np.vstack([features, pending]), np.concatenate([losses, lies]))
