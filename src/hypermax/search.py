@@ -30,6 +30,7 @@ from hypermax.loss import compute_loss
 from hypermax.optimizers import Optimizer, create_optimizer
 from hypermax.storage import SQLStorage, Storage, sqlite_url
 from hypermax.storage.export import write_atomic, write_results_files
+from hypermax.storage.results import read_results
 from hypermax.trial import Trial, TrialStatus, best_trial
 
 POLL_SECONDS = 0.5
@@ -153,6 +154,7 @@ class Search:
         self.listeners = list(listeners)
         self.optimizer = optimizer_for(config)
         self._warm_start = config.warm_start()
+        self._earlier = _earlier_trials(config)
         self.trials: dict[int, Trial] = {}
         self._finished = 0
         self._best: Trial | None = None
@@ -223,7 +225,7 @@ class Search:
             suggestions = warm[: count - len(chosen)]
             if count > len(chosen) + len(suggestions):
                 suggestions += self.optimizer.suggest(
-                    history, count - len(chosen) - len(suggestions)
+                    self._earlier + history, count - len(chosen) - len(suggestions)
                 )
             number = max(self.trials, default=0) + 1
             for offset, flat in enumerate(suggestions):
@@ -304,6 +306,21 @@ def _signals_held() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _earlier_trials(config: Config) -> list[Trial]:
+    """Finished trials of the searches named in ``search.seed_from`` that fit this space."""
+    found = []
+    for folder in config.search.seed_from:
+        for trial in read_results(config.base_dir / folder).trials:
+            if not trial.status.finished:
+                continue
+            try:
+                config.space.nested(trial.flat)
+            except (KeyError, IndexError, TypeError, ValueError):
+                continue
+            found.append(trial)
+    return found
 
 
 def _flat_key(flat: dict[str, Any]) -> str:

@@ -79,3 +79,49 @@ def test_an_initial_set_that_does_not_fit_is_a_config_error(
     assert main(["validate", str(config)]) == 2
     error = capsys.readouterr().err
     assert "search.initial.0" in error and message in error
+
+
+def test_an_earlier_search_informs_a_new_one_without_running_again(tmp_path) -> None:
+    def bowl(params: dict) -> float:
+        return (params["lr"] - 0.3) ** 2 + (params["layers"] - 5) ** 2 / 50
+
+    space = {
+        "type": "object",
+        "properties": {
+            "lr": {"type": "number", "min": 0.0001, "max": 1},
+            "layers": {"type": "integer", "min": 1, "max": 8},
+        },
+    }
+    common = {"results_directory": tmp_path, "seed": 3, "method": "tpe"}
+    earlier = hypermax.optimize(bowl, space, iterations=30, name="earlier", **common)
+    informed = hypermax.optimize(
+        bowl,
+        space,
+        iterations=3,
+        name="informed",
+        search={"seed_from": str(tmp_path / "earlier")},
+        **common,
+    )
+    fresh = hypermax.optimize(bowl, space, iterations=3, name="fresh", **common)
+    assert len(informed.trials) == 3  # the earlier trials informed it; none ran again
+    assert [t.flat for t in informed.trials] != [t.flat for t in fresh.trials]
+    # with 30 trials behind it TPE models the bowl from the first suggestion on
+    assert informed.best_loss < 4 * earlier.best_loss + 0.01
+
+
+def test_seed_from_a_folder_that_is_not_a_search_is_a_config_error(tmp_path, capsys) -> None:
+    import json
+
+    (tmp_path / "model.py").write_text("def train(p):\n    return 0.0\n")
+    config = tmp_path / "search.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": SPACE,
+                "function": {"module": "model", "name": "train"},
+                "search": {"seed_from": "nowhere"},
+            }
+        )
+    )
+    assert main(["validate", str(config)]) == 2
+    assert "search.seed_from" in capsys.readouterr().err

@@ -100,6 +100,18 @@ def config_from_dict(
     except ConfigError as error:
         issues += error.issues
     else:
+        for position, folder in enumerate(config.search.seed_from):
+            if not (base_dir / folder / "config.json").is_file():
+                where = "search.seed_from" + (
+                    f".{position}" if isinstance(data["search"]["seed_from"], list) else ""
+                )
+                issues.append(
+                    ConfigIssue(
+                        where,
+                        f"{folder!r} is not a hypermax results folder "
+                        f"(no config.json in {base_dir / folder})",
+                    )
+                )
         for position, partial in enumerate(config.search.initial):
             try:
                 config.space.complete(partial)
@@ -129,6 +141,9 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         storage=search.get("storage"),
         method_settings=dict(search.get(method, {})),
         initial=list(search.get("initial", [])),
+        seed_from=[search["seed_from"]]
+        if isinstance(search.get("seed_from"), str)
+        else list(search.get("seed_from", [])),
     )
     function_config = None
     if function is not None:

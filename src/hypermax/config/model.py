@@ -46,6 +46,7 @@ class SearchSettings:
     storage: str | None = None
     method_settings: dict[str, Any] = field(default_factory=dict)
     initial: list[Any] = field(default_factory=list)  # nested parameter sets to try first
+    seed_from: list[str] = field(default_factory=list)  # results folders whose trials inform
 
 
 @dataclass
