@@ -31,7 +31,7 @@ from hypermax.analysis.report import (
 from hypermax.config import Config, config_schema, load_config
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
 from hypermax.progress import ProgressPrinter, best_summary
-from hypermax.search import Search, executor_for, open_storage, optimizer_for, start_over
+from hypermax.search import Search, executor_for, open_storage, start_over
 from hypermax.storage import SQLITE_FILENAME
 from hypermax.storage.export import best_dict, trial_dict, trials_csv
 from hypermax.storage.results import NotAResultsFolder, read_results
@@ -223,13 +223,14 @@ def _sample(options: argparse.Namespace) -> int:
     if config.search.storage or (config.results_dir / SQLITE_FILENAME).exists():
         with open_storage(config, config.results_dir, create=False) as storage:
             history = storage.trials()
-    # as a run would: trials cut short by a stopped run go first, then new suggestions
+    # as a run would: trials cut short by a stopped run go first, then warm-start sets and
+    # the method's suggestions
     reruns = [t.params for t in history if t.status is TrialStatus.INTERRUPTED][: options.n]
     for trial in history:
         if trial.status is TrialStatus.INTERRUPTED:
             trial.status = TrialStatus.RUNNING
     wanted = options.n - len(reruns)
-    suggested = optimizer_for(config).suggest(history, wanted) if wanted else []
+    suggested = Search(config).upcoming(history, wanted) if wanted else []
     for params in reruns + [config.space.nested(flat) for flat in suggested]:
         print(json.dumps(params, default=str))
     return 0

@@ -216,17 +216,20 @@ class Search:
         self._emit("finished")
         return SearchResult(self._ordered(), self.results_dir)
 
+    def upcoming(self, history: list[Trial], count: int) -> list[dict[str, Any]]:
+        """The next ``count`` new flat parameter sets a run would try after ``history``:
+        warm-start sets not tried yet, then the method's suggestions (informed by the
+        ``seed_from`` searches)."""
+        tried = {_flat_key(t.flat) for t in history}
+        chosen = [f for f in self._warm_start if _flat_key(f) not in tried][:count]
+        if count > len(chosen):
+            chosen += self.optimizer.suggest(self._earlier + history, count - len(chosen))
+        return chosen
+
     def _next_trials(self, count: int, reruns: list[Trial]) -> list[Trial]:
         chosen = [reruns.pop(0) for _ in range(min(count, len(reruns)))]
         if count > len(chosen):
-            history = self._ordered()
-            tried = {_flat_key(t.flat) for t in history}
-            warm = [f for f in self._warm_start if _flat_key(f) not in tried]
-            suggestions = warm[: count - len(chosen)]
-            if count > len(chosen) + len(suggestions):
-                suggestions += self.optimizer.suggest(
-                    self._earlier + history, count - len(chosen) - len(suggestions)
-                )
+            suggestions = self.upcoming(self._ordered(), count - len(chosen))
             number = max(self.trials, default=0) + 1
             for offset, flat in enumerate(suggestions):
                 trial = Trial(number + offset, flat, self.config.space.nested(flat))

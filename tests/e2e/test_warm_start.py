@@ -125,3 +125,24 @@ def test_seed_from_a_folder_that_is_not_a_search_is_a_config_error(tmp_path, cap
     )
     assert main(["validate", str(config)]) == 2
     assert "search.seed_from" in capsys.readouterr().err
+
+
+def test_sample_shows_the_warm_start_sets_a_run_would_try_first(tmp_path, capsys) -> None:
+    import json
+
+    (tmp_path / "model.py").write_text("def train(p):\n    return 0.0\n")
+    config = tmp_path / "search.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": SPACE,
+                "function": {"module": "model", "name": "train"},
+                "search": {"initial": [{"lr": 0.5}], "seed": 0},
+            }
+        )
+    )
+    assert main(["sample", str(config), "-n", "3"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == {"lr": 0.01, "layers": 3, "act": "tanh"}
+    assert lines[1] == {"lr": 0.5, "layers": 3, "act": "tanh"}
+    assert len(lines) == 3
