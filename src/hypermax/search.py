@@ -155,6 +155,7 @@ class Search:
         self.optimizer = optimizer_for(config)
         self._warm_start = config.warm_start()
         self._earlier = _earlier_trials(config)
+        self._fit_cache: dict[int, bool] = {}
         self.trials: dict[int, Trial] = {}
         self._finished = 0
         self._best: Trial | None = None
@@ -223,8 +224,16 @@ class Search:
         tried = {_flat_key(t.flat) for t in history}
         chosen = [f for f in self._warm_start if _flat_key(f) not in tried][:count]
         if count > len(chosen):
-            chosen += self.optimizer.suggest(self._earlier + history, count - len(chosen))
+            # trials recorded under an earlier version of the space stay stored, but only
+            # those that are points of the current space inform the method
+            fitting = [t for t in history if self._fits(t)]
+            chosen += self.optimizer.suggest(self._earlier + fitting, count - len(chosen))
         return chosen
+
+    def _fits(self, trial: Trial) -> bool:
+        if trial.number not in self._fit_cache:
+            self._fit_cache[trial.number] = self.config.space.fits(trial.flat)
+        return self._fit_cache[trial.number]
 
     def _next_trials(self, count: int, reruns: list[Trial]) -> list[Trial]:
         chosen = [reruns.pop(0) for _ in range(min(count, len(reruns)))]
@@ -316,13 +325,8 @@ def _earlier_trials(config: Config) -> list[Trial]:
     found = []
     for folder in config.search.seed_from:
         for trial in read_results(config.base_dir / folder).trials:
-            if not trial.status.finished:
-                continue
-            try:
-                config.space.nested(trial.flat)
-            except (KeyError, IndexError, TypeError, ValueError):
-                continue
-            found.append(trial)
+            if trial.status.finished and config.space.fits(trial.flat):
+                found.append(trial)
     return found
 
 

@@ -347,6 +347,14 @@ class Space:
         self.root.default_flat(flat)
         return flat
 
+    def fits(self, flat: Mapping[str, Any]) -> bool:
+        """Whether a flat set (say, of a trial recorded before the config changed) is a point
+        of this space: every value present, in range and allowed, and nothing extra."""
+        try:
+            return self.flatten(self.nested(flat)) == dict(flat)
+        except (KeyError, IndexError, TypeError, ValueError):
+            return False
+
     def has_defaults(self) -> bool:
         """Whether the schema gives any ``default`` (then that set is worth trying first)."""
         return any(getattr(node, "default", None) is not None for node in self.nodes())
