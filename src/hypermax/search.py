@@ -221,8 +221,10 @@ class Search:
         """The next ``count`` new flat parameter sets a run would try after ``history``:
         warm-start sets not tried yet, then the method's suggestions (informed by the
         ``seed_from`` searches)."""
-        tried = {_flat_key(t.flat) for t in history}
-        chosen = [f for f in self._warm_start if _flat_key(f) not in tried][:count]
+        chosen: list[dict[str, Any]] = []
+        if self._warm_start:  # spares serialising the whole history on every trial otherwise
+            tried = {_flat_key(t.flat) for t in history}
+            chosen = [f for f in self._warm_start if _flat_key(f) not in tried][:count]
         if count > len(chosen):
             # trials recorded under an earlier version of the space stay stored, but only
             # those that are points of the current space inform the method

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import hypermax
@@ -21,6 +23,22 @@ SPACE = {
         "act": {"enum": ["relu", "tanh"], "default": "tanh"},
     },
 }
+
+
+def write_config(folder, search: dict):
+    """A search.json (and a trivial model.py) in ``folder`` with this ``search`` section."""
+    (folder / "model.py").write_text("def train(p):\n    return 0.0\n")
+    config = folder / "search.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": SPACE,
+                "function": {"module": "model", "name": "train"},
+                "search": search,
+            }
+        )
+    )
+    return config
 
 
 def loss(params: dict) -> float:
@@ -63,19 +81,7 @@ def test_warm_start_points_are_not_repeated_on_resume(tmp_path) -> None:
 def test_an_initial_set_that_does_not_fit_is_a_config_error(
     tmp_path, capsys, initial: list, message: str
 ) -> None:
-    import json
-
-    (tmp_path / "model.py").write_text("def train(p):\n    return 0.0\n")
-    config = tmp_path / "search.json"
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": SPACE,
-                "function": {"module": "model", "name": "train"},
-                "search": {"initial": initial},
-            }
-        )
-    )
+    config = write_config(tmp_path, {"initial": initial})
     assert main(["validate", str(config)]) == 2
     error = capsys.readouterr().err
     assert "search.initial.0" in error and message in error
@@ -110,37 +116,13 @@ def test_an_earlier_search_informs_a_new_one_without_running_again(tmp_path) -> 
 
 
 def test_seed_from_a_folder_that_is_not_a_search_is_a_config_error(tmp_path, capsys) -> None:
-    import json
-
-    (tmp_path / "model.py").write_text("def train(p):\n    return 0.0\n")
-    config = tmp_path / "search.json"
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": SPACE,
-                "function": {"module": "model", "name": "train"},
-                "search": {"seed_from": "nowhere"},
-            }
-        )
-    )
+    config = write_config(tmp_path, {"seed_from": "nowhere"})
     assert main(["validate", str(config)]) == 2
     assert "search.seed_from" in capsys.readouterr().err
 
 
 def test_sample_shows_the_warm_start_sets_a_run_would_try_first(tmp_path, capsys) -> None:
-    import json
-
-    (tmp_path / "model.py").write_text("def train(p):\n    return 0.0\n")
-    config = tmp_path / "search.json"
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": SPACE,
-                "function": {"module": "model", "name": "train"},
-                "search": {"initial": [{"lr": 0.5}], "seed": 0},
-            }
-        )
-    )
+    config = write_config(tmp_path, {"initial": [{"lr": 0.5}], "seed": 0})
     assert main(["sample", str(config), "-n", "3"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines[0] == {"lr": 0.01, "layers": 3, "act": "tanh"}

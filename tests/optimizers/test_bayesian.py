@@ -8,6 +8,7 @@ import statistics
 from hypermax.optimizers import create_optimizer
 from hypermax.space import Space
 from hypermax.trial import Trial, TrialStatus
+from tests.optimizers.conftest import best_after
 
 SPACE = Space.from_schema(
     {
@@ -26,19 +27,11 @@ def branin(flat: dict) -> float:
     return (y - b * x**2 + c * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
 
 
-def best_after(method: str, seed: int, trials: int = 30) -> float:
-    settings = {"candidates": 300} if method == "bayesian" else None
-    optimizer = create_optimizer(method, SPACE, seed=seed, settings=settings)
-    history: list[Trial] = []
-    for number in range(1, trials + 1):
-        (flat,) = optimizer.suggest(history, 1)
-        history.append(Trial(number, flat, flat, TrialStatus.OK, loss=branin(flat)))
-    return min(t.loss for t in history)
-
-
 def test_bayesian_finds_the_branin_optimum_in_few_trials() -> None:
-    bayesian = [best_after("bayesian", seed) for seed in range(2)]
-    random = [best_after("random", seed) for seed in range(2)]
+    bayesian = [
+        best_after("bayesian", SPACE, branin, seed, 30, {"candidates": 300}) for seed in range(2)
+    ]
+    random = [best_after("random", SPACE, branin, seed, 30) for seed in range(2)]
     assert max(bayesian) < 1.0
     assert statistics.median(bayesian) < statistics.median(random)
 

@@ -7,6 +7,7 @@ import statistics
 from hypermax.optimizers import create_optimizer
 from hypermax.space import Space
 from hypermax.trial import Trial, TrialStatus
+from tests.optimizers.conftest import best_after
 
 SPACE = Space.from_schema(
     {
@@ -27,18 +28,9 @@ def bowl(flat: dict) -> float:
     return (flat["a"] - 0.5) ** 2 + (math.log10(flat["b"]) - 0.0) ** 2 + (flat["c"] + 1) ** 2
 
 
-def best_after(method: str, seed: int, trials: int = 80) -> float:
-    optimizer = create_optimizer(method, SPACE, seed=seed)
-    history: list[Trial] = []
-    for number in range(1, trials + 1):
-        (flat,) = optimizer.suggest(history, 1)
-        history.append(Trial(number, flat, flat, TrialStatus.OK, loss=bowl(flat)))
-    return min(t.loss for t in history)
-
-
 def test_evolution_beats_random_on_a_smooth_bowl() -> None:
-    evolution = [best_after("evolution", seed) for seed in range(5)]
-    random = [best_after("random", seed) for seed in range(5)]
+    evolution = [best_after("evolution", SPACE, bowl, seed, 80) for seed in range(5)]
+    random = [best_after("random", SPACE, bowl, seed, 80) for seed in range(5)]
     assert statistics.median(evolution) < statistics.median(random)
     assert statistics.median(evolution) < 0.05
 
