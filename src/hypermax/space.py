@@ -548,7 +548,7 @@ class _Parser:
             )
             return ConstantNode(path, label, None)
         nodes = [
-            self.parse(items, join_path(path, i), join_path(label, i), join_path(where, "items"))
+            self.parse(items, join_path(path, i), f"{label}[{i}]", join_path(where, "items"))
             for i in range(max_items)
         ]
         return ArrayNode(path, label, nodes, min_items)

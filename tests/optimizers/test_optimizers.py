@@ -356,6 +356,17 @@ def test_tpe_starts_with_random_trials(mixed: Space, mixed_history: list[Trial])
     )
 
 
+@pytest.mark.parametrize("method", [m for m in METHODS if m not in ("grid", "random")])
+def test_finds_the_optimum_region_of_a_quadratic(method: str) -> None:
+    """Every learning method gets near (1, -2) in 40 trials (grid and random do not learn;
+    grid has its exact-points test instead)."""
+    space = Space.from_schema(QUADRATIC)
+    bests = [
+        min(t.loss for t in run(make(method, space, seed), quadratic, 40)) for seed in (0, 1, 2)
+    ]
+    assert statistics.median(bests) < 0.5
+
+
 def test_tpe_beats_random_on_a_quadratic() -> None:
     space = Space.from_schema(QUADRATIC)
     seeds = range(5)

@@ -1,6 +1,6 @@
 """Search methods behind one ask/tell interface; ``search.method`` picks one by name."""
 
-from hypermax.optimizers._hyperopt import TPE, RandomSearch
+from hypermax.optimizers._hyperopt import ATPE, TPE, RandomSearch
 from hypermax.optimizers.base import (
     Optimizer,
     available_methods,
@@ -13,6 +13,7 @@ from hypermax.optimizers.evolution import Evolution
 from hypermax.optimizers.grid import GridSearch
 
 __all__ = [
+    "ATPE",
     "TPE",
     "Bayesian",
     "Evolution",

@@ -7,13 +7,18 @@ from the history on every call, so no hyperopt state outlives a call.
 
 from __future__ import annotations
 
+import datetime
 import math
+import random
+import warnings
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
-from hyperopt import Domain, Trials, hp, rand, tpe
+import numpy as np
+from hyperopt import Domain, Trials, atpe, hp, rand, tpe
 from hyperopt.base import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
 
 from hypermax.optimizers.base import Optimizer, register
@@ -116,12 +121,7 @@ def flat_to_vals(node: Node, flat: Mapping[str, Any], vals: dict[str, Any]) -> N
             flat_to_vals(item, flat, vals)
 
 
-def _result_for(trial: Trial) -> dict[str, Any]:
-    if trial.status is TrialStatus.RUNNING:
-        return {"status": "new"}  # hyperopt treats a missing loss as +inf: steers away
-    if trial.has_loss:
-        return {"status": STATUS_OK, "loss": trial.loss}
-    return {"status": STATUS_FAIL}
+_EPOCH = datetime.datetime(2000, 1, 1)
 
 
 class _HyperoptOptimizer(Optimizer):
@@ -139,6 +139,7 @@ class _HyperoptOptimizer(Optimizer):
         """Hyperopt's ``suggest(new_ids, domain, trials, seed)`` function to use."""
 
     learns_from_history = True
+    tells_pending = True  # the algorithm steers away from running trials
 
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         if self.learns_from_history:
@@ -154,9 +155,18 @@ class _HyperoptOptimizer(Optimizer):
             flat: Flat = {}
             vals_to_flat(self.space.root, vals, flat)
             suggestions.append(flat)
-            self._add(trials, tid, vals, {"status": "new"})  # pending: later picks avoid it
-            trials.refresh()
+            if self.tells_pending:  # later picks of this call avoid it
+                self._add(trials, tid, vals, {"status": "new"})
+                trials.refresh()
         return suggestions
+
+    def result_for(self, trial: Trial) -> dict[str, Any] | None:
+        """The hyperopt result document of a trial, or None to leave the trial out."""
+        if trial.status is TrialStatus.RUNNING:
+            return {"status": "new"}  # hyperopt treats a missing loss as +inf: steers away
+        if trial.has_loss:
+            return {"status": STATUS_OK, "loss": trial.loss}
+        return {"status": STATUS_FAIL}
 
     def _trials_from(self, history: Sequence[Trial]) -> tuple[Trials, int]:
         """A hyperopt ``Trials`` holding the history, and how many trials it holds."""
@@ -170,7 +180,10 @@ class _HyperoptOptimizer(Optimizer):
                 flat_to_vals(self.space.root, trial.flat, vals)
             except (KeyError, ValueError, IndexError, TypeError):
                 continue  # recorded under an older space; it cannot inform this one
-            self._add(trials, count, vals, _result_for(trial))
+            result = self.result_for(trial)
+            if result is None:
+                continue
+            self._add(trials, count, vals, result)
             count += 1
         trials.refresh()
         return trials, count
@@ -185,6 +198,8 @@ class _HyperoptOptimizer(Optimizer):
         }
         (doc,) = trials.new_trial_docs([tid], [None], [result], [misc])
         doc["state"] = JOB_STATE_DONE
+        # ATPE subtracts these; equal times keep its input independent of machine speed
+        doc["book_time"] = doc["refresh_time"] = _EPOCH
         trials.insert_trial_docs([doc])
 
 
@@ -217,3 +232,57 @@ class RandomSearch(_HyperoptOptimizer):
 
     def algorithm(self) -> Any:
         return rand.suggest
+
+
+@register("atpe")
+class ATPE(_HyperoptOptimizer):
+    """Hyperopt's Adaptive TPE, which came from the original Hypermax: pre-trained LightGBM
+    models read statistics of the results so far and choose TPE's settings for each
+    suggestion, and lock parameters that matter little at values of good trials.
+
+    Hyperopt's version draws from the global ``random`` and ``numpy.random`` generators and
+    cannot take running trials into account; here each call seeds them from the search's seed
+    (and restores them after), and parallel suggestions differ through those draws alone.
+    Negative losses are shifted internally, as ATPE's models were trained on positive ones.
+    """
+
+    tells_pending = False
+
+    def algorithm(self) -> Any:
+        return _seeded_globally(atpe.suggest)
+
+    def result_for(self, trial: Trial) -> dict[str, Any] | None:
+        if trial.status is TrialStatus.RUNNING:
+            return None
+        if trial.has_loss:
+            return {"status": STATUS_OK, "loss": trial.loss}
+        return {"status": STATUS_FAIL, "loss": None}
+
+    def _trials_from(self, history: Sequence[Trial]) -> tuple[Trials, int]:
+        trials, count = super()._trials_from(history)
+        if not any(doc["result"]["loss"] is not None for doc in trials.trials):
+            return Trials(), count  # ATPE cannot read a history without a single loss
+        return trials, count
+
+
+def _seeded_globally(suggest: Any) -> Any:
+    def seeded(new_ids: list[int], domain: Domain, trials: Trials, seed: int) -> Any:
+        with _global_random_state(seed):
+            return suggest(new_ids, domain, trials, seed)
+
+    return seeded
+
+
+@contextmanager
+def _global_random_state(seed: int) -> Iterator[None]:
+    """Seed Python's and numpy's global generators for a moment, restoring them after."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        with warnings.catch_warnings():  # ATPE's statistics warn on constant columns
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
