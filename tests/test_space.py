@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
+import numpy as np
 import pytest
 
 from hypermax.errors import ConfigError
@@ -672,3 +674,37 @@ def test_error_issue_carries_path_and_message_separately() -> None:
     (issue,) = caught.value.issues
     assert issue.path == f"{P}.lr"
     assert issue.message == "min (1.0) must be below max (0.1)"
+
+
+def test_sample_draws_points_of_the_space_from_the_prior() -> None:
+    space = Space.from_schema(
+        {
+            "type": "object",
+            "properties": {
+                "lr": {"type": "number", "min": 1e-4, "max": 1.0, "scaling": "logarithmic"},
+                "k": {"type": "number", "min": 2, "max": 4, "mode": "randint"},
+                "model": {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "properties": {"depth": {"type": "integer", "min": 1, "max": 3}},
+                        },
+                        {"constant": "linear"},
+                    ]
+                },
+                "layers": {
+                    "type": "array",
+                    "minItems": 0,
+                    "maxItems": 2,
+                    "items": {"enum": ["a", "b"]},
+                },
+            },
+        }
+    )
+    draws = space.sample(np.random.default_rng(0), 2000)
+    assert all(space.fits(flat) for flat in draws)
+    assert draws == space.sample(np.random.default_rng(0), 2000)
+    assert 10**-2.2 < statistics.median(f["lr"] for f in draws) < 10**-1.8  # log-uniform
+    assert {f["k"] for f in draws} == {2, 3, 4}
+    assert {f["model.$branch"] for f in draws} == {0, 1}
+    assert {len(space.nested(f)["layers"]) for f in draws} == {0, 1, 2}

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from hypermax.errors import ConfigError, ConfigIssue
 
 BRANCH_KEY = "$branch"
@@ -55,6 +57,10 @@ class Node(ABC):
     @abstractmethod
     def default_flat(self, flat: Flat) -> None:
         """Add this node's default (or a central value) to ``flat``."""
+
+    @abstractmethod
+    def sample_flat(self, rng: np.random.Generator, flat: Flat) -> None:
+        """Add a random draw from this node's prior (as Hyperopt would draw it) to ``flat``."""
 
 
 class NumberNode(Node):
@@ -152,6 +158,17 @@ class NumberNode(Node):
         else:
             flat[self.path] = self.finish((self.low + self.high) / 2)  # type: ignore[operator]
 
+    def sample_flat(self, rng: np.random.Generator, flat: Flat) -> None:
+        if self.mode == "randint":
+            flat[self.path] = self.finish(rng.integers(int(self.low), int(self.high) + 1))  # type: ignore[arg-type]
+            return
+        if self.mode == "normal":
+            assert self.mean is not None and self.stddev is not None  # checked when parsed
+            position = rng.normal(math.log(self.mean) if self.log else self.mean, self.stddev)
+        else:
+            position = rng.uniform(*self.axis())
+        flat[self.path] = self.finish(math.exp(position) if self.log else position)
+
 
 class ChoiceNode(Node):
     """One of a list of values (strings, numbers, booleans, null); the model gets the value."""
@@ -183,6 +200,9 @@ class ChoiceNode(Node):
     def default_flat(self, flat: Flat) -> None:
         flat[self.path] = self.values[0] if self.default is None else self.default
 
+    def sample_flat(self, rng: np.random.Generator, flat: Flat) -> None:
+        flat[self.path] = self.values[int(rng.integers(len(self.values)))]
+
 
 class ConstantNode(Node):
     """A fixed value, passed through unchanged."""
@@ -210,6 +230,9 @@ class ConstantNode(Node):
     def default_flat(self, flat: Flat) -> None:
         flat[self.path] = self.value
 
+    def sample_flat(self, rng: np.random.Generator, flat: Flat) -> None:
+        flat[self.path] = self.value
+
 
 class ObjectNode(Node):
     """A dict of named sub-parameters."""
@@ -234,6 +257,10 @@ class ObjectNode(Node):
     def default_flat(self, flat: Flat) -> None:
         for node in self.properties.values():
             node.default_flat(flat)
+
+    def sample_flat(self, rng: np.random.Generator, flat: Flat) -> None:
+        for node in self.properties.values():
+            node.sample_flat(rng, flat)
 
 
 class BranchNode(Node):
@@ -273,6 +300,11 @@ class BranchNode(Node):
     def default_flat(self, flat: Flat) -> None:
         flat[self.branch_key] = 0
         self.branches[0].default_flat(flat)
+
+    def sample_flat(self, rng: np.random.Generator, flat: Flat) -> None:
+        position = int(rng.integers(len(self.branches)))
+        flat[self.branch_key] = position
+        self.branches[position].sample_flat(rng, flat)
 
 
 class ArrayNode(Node):
@@ -315,6 +347,10 @@ class ArrayNode(Node):
         for node in self.items[: self.min_items]:
             node.default_flat(flat)
 
+    def sample_flat(self, rng: np.random.Generator, flat: Flat) -> None:
+        for node in self.items[: int(rng.integers(self.min_items, self.max_items + 1))]:
+            node.sample_flat(rng, flat)
+
 
 @dataclass
 class Space:
@@ -346,6 +382,16 @@ class Space:
         flat: Flat = {}
         self.root.default_flat(flat)
         return flat
+
+    def sample(self, rng: np.random.Generator, count: int) -> list[Flat]:
+        """``count`` independent random flat sets, drawn as Hyperopt's random search would
+        (but without its per-draw overhead: candidate pools of thousands are cheap)."""
+        draws = []
+        for _ in range(count):
+            flat: Flat = {}
+            self.root.sample_flat(rng, flat)
+            draws.append(flat)
+        return draws
 
     def fits(self, flat: Mapping[str, Any]) -> bool:
         """Whether a flat set (say, of a trial recorded before the config changed) is a point

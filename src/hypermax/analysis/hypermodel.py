@@ -25,7 +25,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from hypermax.analysis.table import MISSING, AnalysisError, Column, TrialTable
-from hypermax.optimizers import create_optimizer
 
 MIN_TRIALS = 8
 
@@ -209,7 +208,7 @@ class HyperModel:
         space = self.table.space
         if space is None:
             raise AnalysisError("the results folder has no search space to sample from")
-        flats = create_optimizer("random", space, seed=seed).suggest([], samples)
+        flats = space.sample(np.random.default_rng(seed), samples)
         return [{**flat, **fixed} for flat in flats]
 
     def explore(self, samples: int = 2000, seed: int = 0, top: int = 20) -> Exploration:

@@ -70,7 +70,7 @@ class Bayesian(Optimizer):
         features = np.array([row for row, _ in done])
         losses = np.array([loss for _, loss in done])
         pending = [self.encode(t.flat) for t in history if t.status is TrialStatus.RUNNING]
-        pool = create_optimizer("random", self.space, seed=seed).suggest([], self.candidates)
+        pool = self.space.sample(np.random.default_rng(seed), self.candidates)
         encoded = np.array([self.encode(flat) for flat in pool])
         tuned = self._fit(features, losses)  # kernel hyperparameters fitted once per call
         chosen: list[Flat] = []

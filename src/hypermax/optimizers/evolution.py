@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from cmaes import CMA
 
-from hypermax.optimizers.base import Optimizer, create_optimizer, register
+from hypermax.optimizers.base import Optimizer, register
 from hypermax.space import Flat, NumberNode, Space
 from hypermax.trial import Trial, TrialStatus
 
@@ -39,9 +39,7 @@ class Evolution(Optimizer):
         self.population = settings.get("population")
 
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
-        drafts = create_optimizer("random", self.space, seed=self.seed_for(history)).suggest(
-            history, n
-        )
+        drafts = self.space.sample(np.random.default_rng(self.seed_for(history)), n)
         if not self.numbers:
             return drafts
         strategy = self._replayed(history)
