@@ -231,7 +231,7 @@ def _sample(options: argparse.Namespace) -> int:
             trial.status = TrialStatus.RUNNING
     wanted = options.n - len(reruns)
     suggested = Search(config).upcoming(history, wanted) if wanted else []
-    for params in reruns + [config.space.nested(flat) for flat in suggested]:
+    for params in reruns + [config.space.model_params(flat) for flat in suggested]:
         print(json.dumps(params, default=str))
     return 0
 

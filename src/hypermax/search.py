@@ -243,7 +243,7 @@ class Search:
             suggestions = self.upcoming(self._ordered(), count - len(chosen))
             number = max(self.trials, default=0) + 1
             for offset, flat in enumerate(suggestions):
-                trial = Trial(number + offset, flat, self.config.space.nested(flat))
+                trial = Trial(number + offset, flat, self.config.space.model_params(flat))
                 chosen.append(trial)
                 self.trials[trial.number] = trial
         return chosen

@@ -27,6 +27,21 @@ def join_path(parent: str, key: str | int) -> str:
     return f"{parent}.{key}" if parent else str(key)
 
 
+# What a trial's flat form may hold beside parameters: its place in a method's schedule
+# (Hyperband's budget and the original Hypermax's loop/group/round). The model receives them.
+RUN_KEYS = ("$budget", "$loop", "$group", "$round")
+
+
+def without_run_keys(flat: Mapping[str, Any]) -> Flat:
+    return {key: value for key, value in flat.items() if key not in RUN_KEYS}
+
+
+def with_run_values(params: Any, flat: Mapping[str, Any]) -> Any:
+    """The model's parameters plus the run keys the flat form carries (top level only)."""
+    extra = {key: flat[key] for key in RUN_KEYS if key in flat}
+    return {**params, **extra} if extra and isinstance(params, dict) else params
+
+
 class Node(ABC):
     """One parameter (or group of parameters) of the space.
 
@@ -371,6 +386,11 @@ class Space:
         """The parameters exactly as the model receives them."""
         return self.root.nested(flat)
 
+    def model_params(self, flat: Mapping[str, Any]) -> Any:
+        """What the model receives for a trial: its parameters, plus ``$budget`` and the other
+        run keys when the method scheduled it (Hyperband)."""
+        return with_run_values(self.nested(flat), flat)
+
     def flatten(self, nested: Any) -> Flat:
         """The flat form of nested parameters (inverse of ``nested``)."""
         flat: Flat = {}
@@ -395,9 +415,11 @@ class Space:
 
     def fits(self, flat: Mapping[str, Any]) -> bool:
         """Whether a flat set (say, of a trial recorded before the config changed) is a point
-        of this space: every value present, in range and allowed, and nothing extra."""
+        of this space: every value present, in range and allowed, and nothing extra (run keys
+        such as ``$budget`` aside)."""
+        flat = without_run_keys(flat)
         try:
-            return self.flatten(self.nested(flat)) == dict(flat)
+            return self.flatten(self.nested(flat)) == flat
         except (KeyError, IndexError, TypeError, ValueError):
             return False
 

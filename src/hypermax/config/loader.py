@@ -27,7 +27,7 @@ from hypermax.config.model import (
 )
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.loss import MetricSpec
-from hypermax.optimizers import method_issue
+from hypermax.optimizers import canonical_method, method_issue
 
 
 @cache
@@ -129,7 +129,7 @@ def config_from_dict(
 def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Config:
     function = data.get("function")
     search = dict(data.get("search", {}))
-    method = search.get("method", "tpe")
+    method = canonical_method(search.get("method", "tpe"))
     parallel = search.get("parallel", (function or {}).get("parallel", 1))
     default_name = source.stem if source else "search"
     settings = SearchSettings(
@@ -139,7 +139,7 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         seed=None if search.get("seed") is None else int(search["seed"]),
         parallel=int(parallel),
         storage=search.get("storage"),
-        method_settings=dict(search.get(method, {})),
+        method_settings=dict(search.get(method) or search.get(search.get("method", ""), {})),
         initial=list(search.get("initial", [])),
         seed_from=[search["seed_from"]]
         if isinstance(search.get("seed_from"), str)

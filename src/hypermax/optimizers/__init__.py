@@ -4,6 +4,7 @@ from hypermax.optimizers._hyperopt import ATPE, TPE, RandomSearch
 from hypermax.optimizers.base import (
     Optimizer,
     available_methods,
+    canonical_method,
     create_optimizer,
     method_issue,
     register,
@@ -11,6 +12,7 @@ from hypermax.optimizers.base import (
 from hypermax.optimizers.bayesian import Bayesian
 from hypermax.optimizers.evolution import Evolution
 from hypermax.optimizers.grid import GridSearch
+from hypermax.optimizers.hyperband import Hyperband
 
 __all__ = [
     "ATPE",
@@ -18,9 +20,11 @@ __all__ = [
     "Bayesian",
     "Evolution",
     "GridSearch",
+    "Hyperband",
     "Optimizer",
     "RandomSearch",
     "available_methods",
+    "canonical_method",
     "create_optimizer",
     "method_issue",
     "register",

@@ -26,6 +26,7 @@ from hypermax.space import Flat, Space
 from hypermax.trial import Trial
 
 _REGISTRY: dict[str, type[Optimizer]] = {}
+ALIASES = {"abh": "hyperband"}  # the original Hypermax's names
 
 
 class Optimizer(ABC):
@@ -65,9 +66,13 @@ def available_methods() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def canonical_method(method: str) -> str:
+    return ALIASES.get(method, method)
+
+
 def method_issue(method: str) -> ConfigIssue | None:
     """The problem with ``search.method: method``, or None when it names an optimizer."""
-    if method in _REGISTRY:
+    if canonical_method(method) in _REGISTRY:
         return None
     hint = difflib.get_close_matches(method, _REGISTRY, n=1)
     advice = f"did you mean {hint[0]!r}? " if hint else ""
@@ -84,4 +89,7 @@ def create_optimizer(
     issue = method_issue(method)
     if issue is not None:
         raise ConfigError(issue)
-    return _REGISTRY[method](space, seed=seed, **dict(settings or {}))
+    try:
+        return _REGISTRY[canonical_method(method)](space, seed=seed, **dict(settings or {}))
+    except ValueError as error:  # settings that contradict each other
+        raise ConfigError(ConfigIssue(f"search.{canonical_method(method)}", str(error))) from None

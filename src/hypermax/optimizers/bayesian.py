@@ -40,6 +40,8 @@ class Bayesian(Optimizer):
         self.startup = int(settings.get("startup_trials", 10))
         self.candidates = int(settings.get("candidates", 1000))
         self.xi = float(settings.get("xi", 0.01))
+        self.local_share = float(settings.get("local_share", 0.5))
+        self.shortest = float(settings.get("shortest_length_scale", 1e-5))
         nodes = space.nodes()
         self.numbers = [n for n in nodes if isinstance(n, NumberNode)]
         self.choices = [n for n in nodes if isinstance(n, ChoiceNode)]
@@ -70,30 +72,54 @@ class Bayesian(Optimizer):
         features = np.array([row for row, _ in done])
         losses = np.array([loss for _, loss in done])
         pending = [self.encode(t.flat) for t in history if t.status is TrialStatus.RUNNING]
-        pool = self.space.sample(np.random.default_rng(seed), self.candidates)
+        rng = np.random.default_rng(seed)
+        local = int(self.candidates * self.local_share)
+        pool = self.space.sample(rng, self.candidates - local)
+        pool += self._near_best(history, rng, local)
         encoded = np.array([self.encode(flat) for flat in pool])
         tuned = self._fit(features, losses)  # kernel hyperparameters fitted once per call
         chosen: list[Flat] = []
         for _ in range(n):
             model = self._with_pending(tuned, features, losses, pending)
             mean, std = model.predict(encoded, return_std=True)
-            best = losses.min()
-            improvement = best - mean - self.xi
-            z = improvement / np.maximum(std, 1e-12)
-            expected = improvement * norm.cdf(z) + std * norm.pdf(z)
-            pick = int(np.argmax(expected))
+            pick = int(np.argmax(_log_expected_improvement(mean, std, losses.min() - self.xi)))
             chosen.append(pool[pick])
             pending.append(list(encoded[pick]))  # the constant liar: expect its mean
             encoded = np.delete(encoded, pick, axis=0)
             pool = pool[:pick] + pool[pick + 1 :]
         return chosen
 
+    def _near_best(
+        self, history: Sequence[Trial], rng: np.random.Generator, count: int
+    ) -> list[Flat]:
+        """Candidates a small step from the best trials: random draws rarely land close enough
+        to refine a good point once there are more than a few dimensions."""
+        scored = sorted(
+            (t for t in history if t.status.finished and t.has_loss and self.space.fits(t.flat)),
+            key=lambda t: t.loss,  # type: ignore[arg-type, return-value]
+        )[:5]
+        if not scored or not self.numbers:
+            return []
+        drafts = []
+        for _ in range(count):
+            flat = dict(scored[int(rng.integers(len(scored)))].flat)
+            step = float(rng.choice([0.01, 0.03, 0.1, 0.3]))
+            present = [node for node in self.numbers if node.path in flat]
+            share = max(1.0 / max(len(present), 1), 0.3)
+            for node in present:
+                if rng.random() < share:
+                    unit = node.to_unit(flat[node.path]) + rng.normal(0.0, step)
+                    flat[node.path] = node.from_unit(min(1.0, max(0.0, unit)))
+            drafts.append(flat)
+        return drafts
+
     def _fit(self, features: np.ndarray, losses: np.ndarray) -> GaussianProcessRegressor:
         dimensions = features.shape[1]
         # one length scale per dimension where there are few; one for all where there are many
         # (fitting dozens of length scales costs more than it helps on tens of trials)
         scales = np.ones(dimensions) if dimensions <= ARD_MAX_DIMENSIONS else 1.0
-        kernel = ConstantKernel() * Matern(nu=2.5, length_scale=scales) + WhiteKernel(1e-3)
+        matern = Matern(nu=2.5, length_scale=scales, length_scale_bounds=(self.shortest, 1e5))
+        kernel = ConstantKernel() * matern + WhiteKernel(1e-3)
         model = GaussianProcessRegressor(kernel, normalize_y=True, random_state=self.seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -112,3 +138,15 @@ class Bayesian(Optimizer):
         lies = tuned.predict(np.array(pending))
         model = GaussianProcessRegressor(tuned.kernel_, optimizer=None, normalize_y=True)
         return model.fit(np.vstack([features, pending]), np.concatenate([losses, lies]))
+
+
+def _log_expected_improvement(mean: np.ndarray, std: np.ndarray, target: float) -> np.ndarray:
+    """log EI: where EI itself underflows to 0 for every candidate (far from the best, late
+    in a search) its logarithm still ranks them."""
+    std = np.maximum(std, 1e-12)
+    z = (target - mean) / std
+    with np.errstate(divide="ignore"):
+        direct = np.log(np.maximum(z * norm.cdf(z) + norm.pdf(z), 0.0))
+    # h(z) = z Φ(z) + φ(z) ~ φ(z) / z² as z → -∞
+    tail = -0.5 * z**2 - 0.5 * np.log(2 * np.pi) - 2 * np.log(np.maximum(-z, 1e-12))
+    return np.log(std) + np.where(z > -5, direct, tail)

@@ -1,0 +1,66 @@
+"""Every search method through the whole runner: a search stopped halfway and resumed from
+storage tries exactly what an uninterrupted one tries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hypermax.cli import main
+from hypermax.optimizers import available_methods
+from hypermax.storage import SQLStorage, sqlite_url
+
+MODEL = """
+def train(p):
+    budget = p.get("$budget", 1)
+    return (p["x"] - 0.3) ** 2 + (0.0 if p["kind"] == "b" else 0.5) + 1.0 / budget
+"""
+SPACE = {
+    "type": "object",
+    "properties": {
+        "x": {"type": "number", "min": 0, "max": 1},
+        "kind": {"enum": ["a", "b"]},
+    },
+}
+SETTINGS = {
+    "bayesian": {"candidates": 100, "startup_trials": 5},
+    "hyperband": {"max_budget": 9},
+    "abh": {"max_budget": 9},
+}
+
+
+def run(folder: Path, method: str, iterations: int) -> list[dict]:
+    folder.mkdir(exist_ok=True)
+    (folder / "model.py").write_text(MODEL)
+    search = {"name": "s", "method": method, "iterations": iterations, "seed": 3}
+    if method in SETTINGS:
+        search[method] = SETTINGS[method]
+    config = folder / "search.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": SPACE,
+                "function": {"module": "model", "name": "train"},
+                "search": search,
+            }
+        )
+    )
+    assert main([str(config), "--no-ui"]) == 0
+    with SQLStorage(sqlite_url(folder / "hypermax_results" / "s"), "s", create=False) as storage:
+        return [t.flat for t in storage.trials()]
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_stopping_and_resuming_changes_nothing(tmp_path: Path, method: str) -> None:
+    whole = run(tmp_path / "whole", method, 14)
+    run(tmp_path / "halves", method, 7)
+    assert run(tmp_path / "halves", method, 14) == whole
+    assert len(whole) == (10 if method == "grid" else 14)  # a grid of 5 x 2 points ends early
+
+
+def test_the_model_receives_the_budget_and_the_original_abh_name_works(tmp_path: Path) -> None:
+    flats = run(tmp_path, "abh", 13)
+    budgets = [flat["$budget"] for flat in flats]
+    assert budgets == [1] * 9 + [3] * 3 + [9]

@@ -1,0 +1,105 @@
+"""Hyperband: the schedule of brackets and rounds, promotion of the best, parallel filling,
+and a search that finds the optimum region at the largest budget."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from hypermax.errors import ConfigError
+from hypermax.optimizers import create_optimizer
+from hypermax.space import Space
+from hypermax.trial import Trial, TrialStatus
+
+SPACE = Space.from_schema(
+    {
+        "type": "object",
+        "properties": {
+            "x": {"type": "number", "min": 0.0, "max": 1.0},
+            "y": {"type": "number", "min": -1.0, "max": 1.0},
+        },
+    }
+)
+
+
+def loss(flat: dict) -> float:
+    """Better with more budget, best at (0.3, -0.2)."""
+    return (flat["x"] - 0.3) ** 2 + (flat["y"] + 0.2) ** 2 + 1.0 / flat["$budget"]
+
+
+def sequential(count: int, **settings) -> list[Trial]:
+    optimizer = create_optimizer("hyperband", SPACE, seed=0, settings=settings)
+    history: list[Trial] = []
+    for number in range(1, count + 1):
+        (flat,) = optimizer.suggest(history, 1)
+        history.append(Trial(number, flat, SPACE.model_params(flat), TrialStatus.OK, loss(flat)))
+    return history
+
+
+def place(trial: Trial) -> tuple:
+    return tuple(trial.flat[k] for k in ("$loop", "$group", "$round", "$budget"))
+
+
+def test_one_loop_follows_the_hyperband_schedule() -> None:
+    history = sequential(69, min_budget=1, max_budget=27, eta=3)
+    assert Counter(place(t) for t in history) == {
+        (1, 1, 0, 1): 27, (1, 1, 1, 3): 9, (1, 1, 2, 9): 3, (1, 1, 3, 27): 1,
+        (1, 2, 0, 3): 12, (1, 2, 1, 9): 4, (1, 2, 2, 27): 1,
+        (1, 3, 0, 9): 6, (1, 3, 1, 27): 2,
+        (1, 4, 0, 27): 4,
+    }  # fmt: skip
+    # the model gets the run keys beside its parameters
+    assert set(history[0].params) == {"x", "y", "$budget", "$loop", "$group", "$round"}
+
+
+def test_each_round_promotes_the_best_of_the_previous_one() -> None:
+    history = sequential(40, min_budget=1, max_budget=27, eta=3)
+
+    def configs(key: tuple) -> list[tuple]:
+        trials = [t for t in history if place(t)[:3] == key]
+        return [(t.flat["x"], t.flat["y"]) for t in sorted(trials, key=lambda t: t.loss)]
+
+    assert set(configs((1, 1, 1))) == set(configs((1, 1, 0))[:9])
+    assert set(configs((1, 1, 2))) == set(configs((1, 1, 1))[:3])
+    assert configs((1, 1, 3)) == configs((1, 1, 2))[:1]
+
+
+def test_parallel_suggestions_start_later_brackets_while_a_round_runs() -> None:
+    optimizer = create_optimizer("hyperband", SPACE, seed=0, settings={"max_budget": 9})
+    first = optimizer.suggest([], 9)  # bracket 1, round 0: nine configurations at budget 1
+    history = [
+        Trial(n, f, SPACE.model_params(f), TrialStatus.OK, loss(f)) for n, f in enumerate(first, 1)
+    ]
+    history[-1].status, history[-1].loss = TrialStatus.RUNNING, None
+    more = optimizer.suggest(history, 3)
+    # round 1 of bracket 1 must wait for its round 0; bracket 2 starts instead
+    assert [(f["$group"], f["$round"]) for f in more] == [(2, 0)] * 3
+    assert len({(f["x"], f["y"]) for f in first + more}) == 12
+
+
+def test_finds_the_optimum_region_at_the_largest_budget() -> None:
+    history = sequential(120, min_budget=1, max_budget=27, eta=3, sampler="tpe")
+    at_max = [t for t in history if t.flat["$budget"] == 27]
+    best = min(at_max, key=lambda t: t.loss)
+    assert abs(best.flat["x"] - 0.3) < 0.15 and abs(best.flat["y"] + 0.2) < 0.15
+
+
+def test_resume_is_exact() -> None:
+    whole = sequential(50, max_budget=9)
+    optimizer = create_optimizer("hyperband", SPACE, seed=0, settings={"max_budget": 9})
+    assert optimizer.suggest(whole[:30], 1)[0] == whole[30].flat
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"min_budget": 10, "max_budget": 5}, "min_budget <= max_budget"),
+        ({"sampler": "tpee"}, "did you mean 'tpe'"),
+        ({"sampler": "abh"}, "another method"),
+    ],
+)
+def test_contradicting_settings_are_config_errors(settings: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        create_optimizer("abh", SPACE, seed=0, settings=settings)
+    assert "search.hyperband" in str(caught.value)
