@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 
 from hypermax.config.model import (
     DEFAULT_ITERATIONS,
+    DEFAULT_METHOD,
     DEFAULT_RESULTS_DIRECTORY,
     Config,
     FunctionConfig,
@@ -129,7 +130,7 @@ def config_from_dict(
 def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Config:
     function = data.get("function")
     search = dict(data.get("search", {}))
-    method = canonical_method(search.get("method", "tpe"))
+    method = canonical_method(search.get("method", DEFAULT_METHOD))
     parallel = search.get("parallel", (function or {}).get("parallel", 1))
     default_name = source.stem if source else "search"
     settings = SearchSettings(
@@ -235,7 +236,7 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
         )
     if function is not None and require_function:
         issues += _function_issues(function)
-    issue = method_issue(data.get("search", {}).get("method", "tpe"))
+    issue = method_issue(data.get("search", {}).get("method", DEFAULT_METHOD))
     if issue is not None:
         issues.append(issue)
     for name, spec in data.get("metrics", {}).items():

@@ -11,6 +11,7 @@ from hypermax.loss import MetricSpec
 from hypermax.space import Space
 
 DEFAULT_ITERATIONS = 100
+DEFAULT_METHOD = "auto"  # the best measured: see benchmarks/RESULTS.md
 DEFAULT_RESULTS_DIRECTORY = "hypermax_results"
 
 
@@ -39,7 +40,7 @@ class SearchSettings:
     """How to search (the config's ``search`` section)."""
 
     name: str = "search"
-    method: str = "tpe"
+    method: str = DEFAULT_METHOD
     iterations: int = DEFAULT_ITERATIONS
     seed: int | None = None
     parallel: int = 1

@@ -1,6 +1,7 @@
 """Search methods behind one ask/tell interface; ``search.method`` picks one by name."""
 
 from hypermax.optimizers._hyperopt import ATPE, TPE, RandomSearch
+from hypermax.optimizers.auto import Auto
 from hypermax.optimizers.base import (
     Optimizer,
     available_methods,
@@ -17,6 +18,7 @@ from hypermax.optimizers.hyperband import Hyperband
 __all__ = [
     "ATPE",
     "TPE",
+    "Auto",
     "Bayesian",
     "Evolution",
     "GridSearch",
