@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.config import config_from_dict
+from hypermax.config.model import DEFAULT_METHOD
 from hypermax.search import Listener, Search, SearchResult, executor_for
 from hypermax.storage import SQLStorage
 
@@ -16,7 +17,7 @@ def optimize(
     function: Callable[[Any], Any],
     hyperparameters: Mapping[str, Any],
     metrics: Mapping[str, Any] | None = None,
-    method: str = "tpe",
+    method: str = DEFAULT_METHOD,
     iterations: int = 100,
     seed: int | None = None,
     parallel: int = 1,

@@ -29,11 +29,13 @@ from hypermax.analysis.report import (
     write_report,
 )
 from hypermax.config import Config, config_schema, load_config
+from hypermax.config.loader import metric_specs
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
-from hypermax.progress import ProgressPrinter, best_summary
+from hypermax.pareto import pareto_front
+from hypermax.progress import ProgressPrinter, best_summary, front_summary
 from hypermax.search import Search, executor_for, open_storage, start_over
 from hypermax.storage import SQLITE_FILENAME
-from hypermax.storage.export import best_dict, trial_dict, trials_csv
+from hypermax.storage.export import best_dict, pareto_dicts, trial_dict, trials_csv
 from hypermax.storage.results import NotAResultsFolder, read_results
 from hypermax.trial import Trial, TrialStatus
 
@@ -92,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("results", type=Path, help="results folder, e.g. hypermax_results/name")
     export.add_argument("--format", choices=("csv", "json", "png"), default="csv")
-    export.add_argument("--what", choices=("trials", "best", *TABLES), default="trials")
+    export.add_argument("--what", choices=("trials", "best", "pareto", *TABLES), default="trials")
     export.add_argument(
         "--output",
         "-o",
@@ -194,7 +196,10 @@ def _run(options: argparse.Namespace) -> int:
         printer.close()
         print("\nInterrupted. Run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(best_summary(result.best))
+    if config.search.objective == "pareto":
+        print(front_summary(pareto_dicts(result.pareto_front, config.metrics)))
+    else:
+        print(best_summary(result.best))
     print(f"Results: {result.results_dir}")
     return 0
 
@@ -254,6 +259,16 @@ def _export(options: argparse.Namespace) -> int:
             json.dumps(best, indent=2) + "\n"
             if options.format == "json"
             else trials_csv([t for t in trials if t.number == best["trial"]])
+        )
+    elif options.what == "pareto":
+        metrics = metric_specs(read_results(options.results).config)
+        if len(metrics) < 2:
+            raise AnalysisError("a Pareto front needs two or more metrics in the search's config")
+        front = pareto_front(trials, metrics)
+        text = (
+            _json_text(pareto_dicts(front, metrics))
+            if options.format == "json"
+            else trials_csv(front)
         )
     elif options.format == "csv":
         text = trials_csv(trials)

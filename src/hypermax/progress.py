@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -45,6 +45,17 @@ def best_summary(best: Trial | None) -> str:
     return f"Best trial: {best.number}  loss {_loss_text(best)}\n" + json.dumps(
         best.params, indent=2, default=str
     )
+
+
+def front_summary(front: list[dict[str, Any]]) -> str:
+    """The Pareto front, one line per trial (``pareto_dicts`` entries)."""
+    if not front:
+        return "Pareto front: no trial with every metric yet."
+    lines = [f"Pareto front: {len(front)} trial(s) no other trial beats on every metric"]
+    for entry in front:
+        values = ", ".join(f"{name} {value:.6g}" for name, value in entry["metrics"].items())
+        lines.append(f"  trial {entry['trial']}: {values}")
+    return "\n".join(lines)
 
 
 class ProgressPrinter:

@@ -28,8 +28,11 @@ from hypermax.execution.monitor import Limits
 from hypermax.execution.python_function import FunctionSource
 from hypermax.loss import compute_loss
 from hypermax.optimizers import Optimizer, create_optimizer
+from hypermax.optimizers.scalarized import Scalarized
+from hypermax.optimizers.staged import Stage, Staged
+from hypermax.pareto import objectives, pareto_front
 from hypermax.storage import SQLStorage, Storage, sqlite_url
-from hypermax.storage.export import write_atomic, write_results_files
+from hypermax.storage.export import pareto_dicts, write_atomic, write_results_files
 from hypermax.storage.results import read_results
 from hypermax.trial import Trial, TrialStatus, best_trial
 
@@ -57,6 +60,7 @@ class SearchResult:
 
     trials: list[Trial]
     results_dir: Path | None
+    pareto_front: list[Trial] = field(default_factory=list)  # with objective: pareto
     best: Trial | None = field(init=False)
 
     def __post_init__(self) -> None:
@@ -131,9 +135,36 @@ def open_storage(config: Config, results_dir: Path, create: bool = True) -> SQLS
 
 
 def optimizer_for(config: Config) -> Optimizer:
-    return create_optimizer(
-        config.search.method, config.space, config.search.seed, config.search.method_settings
-    )
+    """The search method of a config: its method, staged when it has stages, scalarized in
+    turn when the objective is a Pareto front."""
+    chosen = _single_objective_optimizer(config)
+    if config.search.objective == "pareto":
+        metrics = config.metrics
+        return Scalarized(chosen, lambda trial: objectives(trial, metrics), config.search.seed)
+    return chosen
+
+
+def _single_objective_optimizer(config: Config) -> Optimizer:
+    search = config.search
+    if search.stages or search.incremental:
+        stages = [
+            Stage(
+                tuple(stage["parameters"]),
+                stage.get("method", search.method),
+                int(stage["iterations"]),
+                stage.get("settings", search.method_settings if "method" not in stage else {}),
+            )
+            for stage in search.stages
+        ]
+        return Staged(
+            config.space,
+            stages,
+            search.incremental,
+            search.method,
+            search.seed,
+            search.method_settings,
+        )
+    return create_optimizer(search.method, config.space, search.seed, search.method_settings)
 
 
 class Search:
@@ -215,7 +246,7 @@ class Search:
             raise
         self._write_files(force=True)
         self._emit("finished")
-        return SearchResult(self._ordered(), self.results_dir)
+        return SearchResult(self._ordered(), self.results_dir, self._front())
 
     def upcoming(self, history: list[Trial], count: int) -> list[dict[str, Any]]:
         """The next ``count`` new flat parameter sets a run would try after ``history``:
@@ -296,7 +327,15 @@ class Search:
         now = time.monotonic()
         if force or now - self._files_written >= FILES_INTERVAL:
             write_results_files(self.results_dir, self._ordered())
+            if self.config.search.objective == "pareto":
+                front = pareto_dicts(self._front(), self.config.metrics)
+                write_atomic(self.results_dir / "pareto.json", _json(front))
             self._files_written = now
+
+    def _front(self) -> list[Trial]:
+        if self.config.search.objective != "pareto":
+            return []
+        return pareto_front(self._ordered(), self.config.metrics)
 
     def _ordered(self) -> list[Trial]:
         return [self.trials[n] for n in sorted(self.trials)]

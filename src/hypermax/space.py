@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +27,17 @@ def join_path(parent: str, key: str | int) -> str:
     return f"{parent}.{key}" if parent else str(key)
 
 
-# What a trial's flat form may hold beside parameters: its place in a method's schedule
-# (Hyperband's budget and the original Hypermax's loop/group/round). The model receives them.
+# What a trial's flat form may hold beside parameters: its place in a method's schedule.
+# The model receives the run keys (Hyperband's budget and the original Hypermax's
+# loop/group/round), not the stage of staged tuning.
 RUN_KEYS = ("$budget", "$loop", "$group", "$round")
+STAGE_KEY = "$stage"
+SCHEDULE_KEYS = (*RUN_KEYS, STAGE_KEY)
 
 
 def without_run_keys(flat: Mapping[str, Any]) -> Flat:
-    return {key: value for key, value in flat.items() if key not in RUN_KEYS}
+    """The parameters of a flat form, without the schedule keys beside them."""
+    return {key: value for key, value in flat.items() if key not in SCHEDULE_KEYS}
 
 
 def with_run_values(params: Any, flat: Mapping[str, Any]) -> Any:
@@ -436,6 +440,24 @@ class Space:
         """Number of distinct parameter sets; ``inf`` when any parameter is continuous."""
         return self.root.cardinality()
 
+    def tunable(self) -> list[Node]:
+        """The parameters reachable through objects alone (what staged tuning can hold or
+        tune one by one): numbers, enums, branches and lists, not constants."""
+        found: list[Node] = []
+        stack = [self.root]
+        while stack:
+            node = stack.pop(0)
+            if isinstance(node, ObjectNode):
+                stack[0:0] = list(node.properties.values())
+            elif not isinstance(node, ConstantNode):
+                found.append(node)
+        return found
+
+    def holding(self, tuned: Sequence[str], values: Any) -> Space:
+        """This space with every parameter outside the ``tuned`` paths held at its value in
+        the nested ``values``; ``tuned`` names objects or parameters of ``tunable()``."""
+        return Space(root=_held(self.root, tuple(tuned), values))
+
     def nodes(self) -> list[Node]:
         """Every node, parents before children."""
         found: list[Node] = []
@@ -449,6 +471,21 @@ class Space:
     def parameters(self) -> list[Node]:
         """The leaf nodes an optimizer chooses values for (constants excluded)."""
         return [node for node in self.nodes() if isinstance(node, (NumberNode, ChoiceNode))]
+
+
+def _held(node: Node, tuned: tuple[str, ...], values: Any) -> Node:
+    if any(_within(node.path, path) for path in tuned):
+        return node
+    if isinstance(node, ObjectNode) and any(_within(path, node.path) for path in tuned):
+        properties = {
+            key: _held(child, tuned, values[key]) for key, child in node.properties.items()
+        }
+        return ObjectNode(node.path, node.label, properties)
+    return ConstantNode(node.path, node.label, values)
+
+
+def _within(path: str, ancestor: str) -> bool:
+    return not ancestor or path == ancestor or path.startswith(ancestor + ".")
 
 
 def _merged(base: Any, override: Any) -> Any:

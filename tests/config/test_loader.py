@@ -113,7 +113,7 @@ def test_minimal_config_gets_the_defaults(tmp_path: Path) -> None:
     assert isinstance(config, Config)
     assert isinstance(config.search, SearchSettings)
     assert isinstance(config.function, FunctionConfig)
-    assert config.search.method == "tpe"
+    assert config.search.method == "auto"  # the benchmark's best
     assert config.search.iterations == 100
     assert config.search.parallel == 1
     assert config.search.seed is None
@@ -181,7 +181,7 @@ def test_full_config_loads_every_section(tmp_path: Path) -> None:
 
 def test_method_settings_come_from_the_methods_own_section(tmp_path: Path) -> None:
     data = copy.deepcopy(MINIMAL)
-    data["search"] = {"tpe": {"gamma": 0.3, "startup_trials": 5}, "random": {}}
+    data["search"] = {"method": "tpe", "tpe": {"gamma": 0.3, "startup_trials": 5}, "random": {}}
     config = load_config(write_json(tmp_path / "search.json", data))
     assert config.search.method == "tpe"
     assert config.search.method_settings == {"gamma": 0.3, "startup_trials": 5}

@@ -549,6 +549,47 @@ CASES = [
         message="logarithmic scaling needs mean above 0",
     ),
     Case(
+        "stage-parameter-misspelt",
+        with_section("search", stages=[{"parameters": ["lrr"], "iterations": 3}]),
+        path="search.stages.0.parameters.0",
+        message="did you mean 'lr'?",
+    ),
+    Case(
+        "stage-parameter-inside-a-branch",
+        with_params(
+            model={
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "properties": {"depth": {"type": "integer", "min": 1, "max": 3}},
+                    },
+                    {"constant": "linear"},
+                ]
+            }
+        )
+        | {"search": {"stages": [{"parameters": ["model.depth"], "iterations": 3}]}},
+        path="search.stages.0.parameters.0",
+        message="'model.depth' is not a parameter that can be tuned on its own",
+    ),
+    Case(
+        "stage-method-unknown",
+        with_section("search", stages=[{"parameters": ["lr"], "iterations": 3, "method": "tpee"}]),
+        path="search.stages.0.method",
+        message="did you mean 'tpe'?",
+    ),
+    Case(
+        "stage-without-iterations",
+        with_section("search", stages=[{"parameters": ["lr"]}]),
+        path="search.stages.0",
+        message="missing required key 'iterations'",
+    ),
+    Case(
+        "incremental-group-unknown",
+        with_section("search", incremental={"groups": [["lr"], ["kinds"]]}),
+        path="search.incremental.groups.1.0",
+        message="did you mean 'kind'?",
+    ),
+    Case(
         "executable-without-command",
         with_section("function", type="executable", module=None, name=None),
         path="function.command",

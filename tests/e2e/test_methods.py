@@ -64,3 +64,32 @@ def test_the_model_receives_the_budget_and_the_original_abh_name_works(tmp_path:
     flats = run(tmp_path, "abh", 13)
     budgets = [flat["$budget"] for flat in flats]
     assert budgets == [1] * 9 + [3] * 3 + [9]
+
+
+def test_staged_search_runs_its_stages_then_stops(tmp_path: Path) -> None:
+    (tmp_path / "model.py").write_text(
+        "def train(p):\n"
+        "    assert '$stage' not in p  # the stage is the search's business\n"
+        "    return (p['x'] - 0.3) ** 2 + (p['kind'] != 'b')\n"
+    )
+    config = tmp_path / "search.json"
+    stages = [
+        {"parameters": ["kind"], "iterations": 4, "method": "random"},
+        {"parameters": ["x"], "iterations": 6, "method": "tpe"},
+    ]
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": SPACE,
+                "function": {"module": "model", "name": "train"},
+                "search": {"name": "s", "seed": 1, "stages": stages},
+            }
+        )
+    )
+    assert main([str(config), "--no-ui"]) == 0
+    folder = tmp_path / "hypermax_results" / "s"
+    with SQLStorage(sqlite_url(folder), "s", create=False) as storage:
+        trials = storage.trials()
+    assert [t.flat["$stage"] for t in trials] == [0] * 4 + [1] * 6
+    assert all(t.status.name == "OK" for t in trials)
+    assert len({t.flat["x"] for t in trials[:4]}) == 1  # x held at its default while kind varies

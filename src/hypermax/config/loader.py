@@ -113,6 +113,7 @@ def config_from_dict(
                         f"(no config.json in {base_dir / folder})",
                     )
                 )
+        issues += _stage_issues(config)
         for position, partial in enumerate(config.search.initial):
             try:
                 config.space.complete(partial)
@@ -127,30 +128,58 @@ def config_from_dict(
     return config
 
 
-def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Config:
-    function = data.get("function")
-    search = dict(data.get("search", {}))
-    method = canonical_method(search.get("method", DEFAULT_METHOD))
-    parallel = search.get("parallel", (function or {}).get("parallel", 1))
-    default_name = source.stem if source else "search"
-    settings = SearchSettings(
-        name=search.get("name", default_name),
-        method=method,
-        iterations=int(search.get("iterations", DEFAULT_ITERATIONS)),
-        seed=None if search.get("seed") is None else int(search["seed"]),
-        parallel=int(parallel),
-        storage=search.get("storage"),
-        method_settings=dict(search.get(method) or search.get(search.get("method", ""), {})),
-        initial=list(search.get("initial", [])),
-        seed_from=[search["seed_from"]]
-        if isinstance(search.get("seed_from"), str)
-        else list(search.get("seed_from", [])),
-    )
-    function_config = None
-    if function is not None:
-        fields = {k: v for k, v in function.items() if k != "parallel"}
-        function_config = FunctionConfig(**fields)
-    metrics = {
+def _default_iterations(search: Mapping[str, Any]) -> int:
+    """Staged tuning without ``iterations`` runs its stages and stops."""
+    stages = search.get("stages")
+    if stages and not search.get("incremental"):
+        return sum(int(stage["iterations"]) for stage in stages)
+    return DEFAULT_ITERATIONS
+
+
+def _stage_issues(config: Config) -> list[ConfigIssue]:
+    """Stage parameters must name parameters (or objects of them) that can be held apart."""
+    tunable = [node.path for node in config.space.tunable()]
+    known = set(tunable) | {
+        ".".join(path.split(".")[:depth])
+        for path in tunable
+        for depth in range(1, path.count(".") + 1)
+    }
+    issues = []
+    named: list[tuple[str, list[str]]] = [
+        (f"search.stages.{i}.parameters", stage["parameters"])
+        for i, stage in enumerate(config.search.stages)
+    ]
+    incremental = config.search.incremental or {}
+    named += [
+        (f"search.incremental.groups.{i}", group)
+        for i, group in enumerate(incremental.get("groups", []))
+    ]
+    for where, names in named:
+        for position, name in enumerate(names):
+            if name not in known:
+                hint = difflib.get_close_matches(name, sorted(known), n=1)
+                advice = f"did you mean {hint[0]!r}? " if hint else ""
+                issues.append(
+                    ConfigIssue(
+                        f"{where}.{position}",
+                        f"{name!r} is not a parameter that can be tuned on its own; {advice}"
+                        f"choose from {', '.join(sorted(known))}",
+                    )
+                )
+    methods = [
+        (f"search.stages.{i}.method", s.get("method")) for i, s in enumerate(config.search.stages)
+    ]
+    methods.append(("search.incremental.method", incremental.get("method")))
+    for where, method in methods:
+        issue = method_issue(method) if method else None
+        if issue is not None:
+            issues.append(ConfigIssue(where, issue.message))
+    return issues
+
+
+def metric_specs(data: Mapping[str, Any]) -> dict[str, MetricSpec]:
+    """The ``metrics`` section of a (validated or saved) config as typed specs."""
+    return {
         name: MetricSpec(
             name=name,
             **{
@@ -163,6 +192,35 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         )
         for name, spec in data.get("metrics", {}).items()
     }
+
+
+def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Config:
+    function = data.get("function")
+    search = dict(data.get("search", {}))
+    method = canonical_method(search.get("method", DEFAULT_METHOD))
+    parallel = search.get("parallel", (function or {}).get("parallel", 1))
+    default_name = source.stem if source else "search"
+    settings = SearchSettings(
+        name=search.get("name", default_name),
+        method=method,
+        iterations=int(search.get("iterations", _default_iterations(search))),
+        seed=None if search.get("seed") is None else int(search["seed"]),
+        parallel=int(parallel),
+        storage=search.get("storage"),
+        method_settings=dict(search.get(method) or search.get(search.get("method", ""), {})),
+        initial=list(search.get("initial", [])),
+        stages=list(search.get("stages", [])),
+        objective=search.get("objective", "scalar"),
+        incremental=search.get("incremental"),
+        seed_from=[search["seed_from"]]
+        if isinstance(search.get("seed_from"), str)
+        else list(search.get("seed_from", [])),
+    )
+    function_config = None
+    if function is not None:
+        fields = {k: v for k, v in function.items() if k != "parallel"}
+        function_config = FunctionConfig(**fields)
+    metrics = metric_specs(data)
     return Config(
         hyperparameters=dict(data["hyperparameters"]),
         metrics=metrics,
@@ -239,6 +297,14 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
     issue = method_issue(data.get("search", {}).get("method", DEFAULT_METHOD))
     if issue is not None:
         issues.append(issue)
+    if data.get("search", {}).get("objective") == "pareto" and len(data.get("metrics", {})) < 2:
+        issues.append(
+            ConfigIssue(
+                "search.objective",
+                "pareto needs two or more entries under 'metrics' to trade off, e.g. "
+                "accuracy and time",
+            )
+        )
     for name, spec in data.get("metrics", {}).items():
         low, high = spec.get("min"), spec.get("max")
         if low is not None and high is not None and low >= high:

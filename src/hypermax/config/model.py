@@ -48,6 +48,9 @@ class SearchSettings:
     method_settings: dict[str, Any] = field(default_factory=dict)
     initial: list[Any] = field(default_factory=list)  # nested parameter sets to try first
     seed_from: list[str] = field(default_factory=list)  # results folders whose trials inform
+    stages: list[dict[str, Any]] = field(default_factory=list)  # parameters, method, iterations
+    incremental: dict[str, Any] | None = None  # groups or size, iterations, method
+    objective: str = "scalar"  # or "pareto": metrics kept apart, the result is the front
 
 
 @dataclass

@@ -7,10 +7,11 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from hypermax.loss import MetricSpec
 from hypermax.trial import Trial, best_trial
 
 
@@ -95,6 +96,21 @@ def best_dict(trials: list[Trial]) -> dict[str, Any] | None:
         "metrics": best.metrics,
         "time": best.time,
     }
+
+
+def pareto_dicts(front: list[Trial], metrics: Mapping[str, MetricSpec]) -> list[dict[str, Any]]:
+    """The Pareto front as saved in ``pareto.json``: each trial's metrics as measured."""
+    return [
+        {
+            "trial": trial.number,
+            "metrics": {
+                name: trial.time if spec.type == "time" else trial.metrics.get(name)
+                for name, spec in metrics.items()
+            },
+            "params": trial.params,
+        }
+        for trial in front
+    ]
 
 
 def write_atomic(path: Path, text: str) -> None:
