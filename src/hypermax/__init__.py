@@ -7,6 +7,7 @@ for config-file searches.
 from hypermax.api import optimize
 from hypermax.config import Config, load_config
 from hypermax.errors import ConfigError
+from hypermax.reporting import TrialPruned, report
 from hypermax.search import Search, SearchResult
 
 __version__ = "0.1.0"
@@ -16,7 +17,9 @@ __all__ = [
     "ConfigError",
     "Search",
     "SearchResult",
+    "TrialPruned",
     "__version__",
     "load_config",
     "optimize",
+    "report",
 ]

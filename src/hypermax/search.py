@@ -31,6 +31,7 @@ from hypermax.optimizers import Optimizer, create_optimizer
 from hypermax.optimizers.scalarized import Scalarized
 from hypermax.optimizers.staged import Stage, Staged
 from hypermax.pareto import objectives, pareto_front
+from hypermax.pruning import EarlyStopping
 from hypermax.storage import SQLStorage, Storage, sqlite_url
 from hypermax.storage.export import pareto_dicts, write_atomic, write_results_files
 from hypermax.storage.results import read_results
@@ -191,6 +192,7 @@ class Search:
         self._finished = 0
         self._best: Trial | None = None
         self._files_written = 0.0
+        self._stopping: set[int] = set()  # trials told to stop early
 
     def run(self) -> SearchResult:
         """Run until ``iterations`` trials have finished; Ctrl-C records running ones as
@@ -231,7 +233,9 @@ class Search:
                     in_flight[trial.number] = trial
                 if not in_flight:
                     break
-                for outcome in self.executor.wait(POLL_SECONDS):
+                outcomes = self.executor.wait(POLL_SECONDS)
+                self._take_reports(storage)  # first: a trial's last reports precede its end
+                for outcome in outcomes:
                     trial = in_flight.pop(outcome.number)
                     self._record(storage, trial, outcome)
         except BaseException:
@@ -288,6 +292,23 @@ class Search:
         storage.save_trial(trial)
         self.executor.submit(TrialRequest(trial.number, trial.params, log_path))
 
+    def _take_reports(self, storage: Storage) -> None:
+        """Save the intermediate values running trials reported; stop the poor ones early."""
+        for report in self.executor.reports():
+            trial = self.trials.get(report.number)
+            if trial is None or trial.status is not TrialStatus.RUNNING:
+                continue
+            trial.intermediate.append([report.step, report.value])
+            storage.save_trial(trial)
+            stopping = self.config.search.early_stopping
+            if (
+                stopping is not None
+                and trial.number not in self._stopping
+                and EarlyStopping(**stopping).should_stop(trial, report.step, self._ordered())
+            ):
+                self._stopping.add(trial.number)
+                self.executor.prune(trial.number)
+
     def _record(self, storage: Storage, trial: Trial, outcome: TrialOutcome) -> None:
         trial.finished_at = _now()
         trial.measured_time = outcome.measured_time
@@ -308,6 +329,9 @@ class Search:
                     result.metadata,
                     result.time,
                 )
+        elif outcome.kind is OutcomeKind.PRUNED:
+            trial.status = TrialStatus.PRUNED
+            trial.loss = trial.intermediate[-1][1] if trial.intermediate else None
         elif outcome.kind is OutcomeKind.KILLED:
             trial.status = TrialStatus.KILLED
             trial.loss = self.config.function.auto_kill_loss if self.config.function else None

@@ -10,17 +10,19 @@ from typing import Any
 
 
 class TrialStatus(str, Enum):
-    """Where a trial stands. Only ``ok``, ``failed`` and ``killed`` count towards iterations."""
+    """Where a trial stands. Only ``ok``, ``failed``, ``killed`` and ``pruned`` count towards
+    iterations."""
 
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
     KILLED = "killed"
+    PRUNED = "pruned"  # stopped early for poor intermediate values; loss is the last reported
     INTERRUPTED = "interrupted"
 
     @property
     def finished(self) -> bool:
-        return self in (TrialStatus.OK, TrialStatus.FAILED, TrialStatus.KILLED)
+        return self in (TrialStatus.OK, TrialStatus.FAILED, TrialStatus.KILLED, TrialStatus.PRUNED)
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Trial:
     traceback: str | None = None
     log_path: str | None = None
     resources: dict[str, Any] = field(default_factory=dict)
+    intermediate: list[list[float]] = field(default_factory=list)  # [step, value] reported
 
     @property
     def has_loss(self) -> bool:

@@ -211,6 +211,7 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         initial=list(search.get("initial", [])),
         stages=list(search.get("stages", [])),
         objective=search.get("objective", "scalar"),
+        early_stopping=search.get("early_stopping"),
         incremental=search.get("incremental"),
         seed_from=[search["seed_from"]]
         if isinstance(search.get("seed_from"), str)

@@ -50,6 +50,7 @@ class SearchSettings:
     seed_from: list[str] = field(default_factory=list)  # results folders whose trials inform
     stages: list[dict[str, Any]] = field(default_factory=list)  # parameters, method, iterations
     incremental: dict[str, Any] | None = None  # groups or size, iterations, method
+    early_stopping: dict[str, Any] | None = None  # percentile, min_trials, warmup_steps
     objective: str = "scalar"  # or "pareto": metrics kept apart, the result is the front
 
 

@@ -9,6 +9,9 @@ An implementation promises:
 - Every submitted trial comes back exactly once from ``wait()`` as a ``TrialOutcome`` (a result,
   an error, or a kill), unless ``stop()`` ended it first.
 - ``stop()`` ends every running trial and leaves no process behind.
+- Executors whose models can call ``hypermax.report`` hand the reports over in ``reports()``
+  and pass ``prune(number)`` on to the trial (whose next report then raises ``TrialPruned``);
+  the others keep the defaults, which do nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class OutcomeKind(str, Enum):
     RESULT = "result"
     ERROR = "error"
     KILLED = "killed"
+    PRUNED = "pruned"
 
 
 @dataclass
@@ -48,6 +52,15 @@ class TrialOutcome:
     resources: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Report:
+    """An intermediate value a running trial reported."""
+
+    number: int
+    step: int
+    value: float
+
+
 class Executor(ABC):
     """Runs up to ``capacity`` trials at once."""
 
@@ -68,6 +81,13 @@ class Executor(ABC):
     @abstractmethod
     def stop(self) -> list[int]:
         """End all running trials and workers; the numbers of trials that were cut short."""
+
+    def reports(self) -> list[Report]:
+        """Intermediate values reported since the last call."""
+        return []
+
+    def prune(self, number: int) -> None:  # noqa: B027 - optional: no reports, nothing to stop
+        """Ask running trial ``number`` to stop early."""
 
     def __enter__(self) -> Executor:
         self.start()

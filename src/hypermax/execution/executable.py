@@ -4,7 +4,9 @@ The program gets its parameters three ways: JSON on stdin, a JSON file named by 
 ``HYPERMAX_PARAMS_FILE`` environment variable, and (with ``arguments: true``) ``--name=value``
 arguments with flat dotted names. Its result is the last line of stdout that is a number or a
 JSON object; everything it prints goes to the trial's log as it arrives, so output of any size
-costs no memory. A non-zero exit fails the trial with the tail of stderr.
+costs no memory. A non-zero exit fails the trial with the tail of stderr. A line
+``hypermax-report STEP VALUE`` reports an intermediate value (``hypermax.report`` for programs);
+a trial stopped early for poor values is ended like a killed one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hypermax.errors import ConfigError, ConfigIssue
-from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.base import Executor, OutcomeKind, Report, TrialOutcome, TrialRequest
 from hypermax.execution.monitor import (
     SAMPLE_INTERVAL,
     Limits,
@@ -38,6 +40,7 @@ from hypermax.execution.monitor import (
 READ_SIZE = 65536
 LONGEST_RESULT_LINE = 1024 * 1024
 STDERR_TAIL = 4000
+REPORT_PREFIX = "hypermax-report "
 
 
 def command_argv(command: str | list[str]) -> list[str]:
@@ -84,6 +87,7 @@ class _Run:
     result: Any = None
     stderr_tail: deque[bytes] = field(default_factory=lambda: deque(maxlen=64))
     ended: set[int] = field(default_factory=set)  # descriptors that reached end of file
+    reports: list[tuple[int, float]] = field(default_factory=list)  # not yet handed over
 
     def open_streams(self) -> list[IO[bytes]]:
         streams = (self.process.stdout, self.process.stderr)
@@ -109,11 +113,16 @@ class _Run:
             complete, self.overlong = complete[1:], False  # the rest of an overlong line
         if len(self.partial) > LONGEST_RESULT_LINE:
             self.partial, self.overlong = b"", True  # no result line is this long
-        for line in reversed(complete):
-            value = parse_result_line(line.decode("utf-8", "replace"))
+        for raw in complete:
+            line = raw.decode("utf-8", "replace")
+            if line.startswith(REPORT_PREFIX):
+                with contextlib.suppress(ValueError):
+                    step, value = line[len(REPORT_PREFIX) :].split()
+                    self.reports.append((int(step), float(value)))
+                continue
+            value = parse_result_line(line)
             if value is not None:
                 self.result = value
-                return
 
     def stderr_text(self) -> str:
         return b"".join(self.stderr_tail).decode("utf-8", "replace")[-STDERR_TAIL:]
@@ -144,7 +153,7 @@ class ExecutableExecutor(Executor):
         self.watcher = Watcher(limits or Limits())
         self._runs: list[_Run] = []
         self._dying: list[_Run] = []  # killed programs, to reap and close
-        self._failed_starts: list[TrialOutcome] = []
+        self._ended_outside_wait: list[TrialOutcome] = []
 
     def start(self) -> None:
         if not self.argv:
@@ -186,7 +195,7 @@ class ExecutableExecutor(Executor):
                     preexec_fn=die_with_parent,
                 )
         except OSError as error:  # e.g. a script without a #! line: "Exec format error"
-            self._failed_starts.append(
+            self._ended_outside_wait.append(
                 TrialOutcome(
                     request.number,
                     OutcomeKind.ERROR,
@@ -199,7 +208,7 @@ class ExecutableExecutor(Executor):
         self._runs.append(_Run(request, process, log, time.monotonic()))
 
     def wait(self, timeout: float) -> list[TrialOutcome]:
-        outcomes, self._failed_starts = self._failed_starts, []
+        outcomes, self._ended_outside_wait = self._ended_outside_wait, []
         self._reap()
         if not self._runs:
             return outcomes
@@ -219,6 +228,27 @@ class ExecutableExecutor(Executor):
         if self.watcher.due(now):
             outcomes += self._enforce_limits(now)
         return outcomes
+
+    def reports(self) -> list[Report]:
+        found = []
+        for run in self._runs:
+            found += [Report(run.request.number, step, value) for step, value in run.reports]
+            run.reports = []
+        return found
+
+    def prune(self, number: int) -> None:
+        for run in [r for r in self._runs if r.request.number == number]:
+            self._ended_outside_wait.append(self._stop_run(run, OutcomeKind.PRUNED, None))
+
+    def _stop_run(self, run: _Run, kind: OutcomeKind, error: str | None) -> TrialOutcome:
+        """End a running program from outside (a limit, early stopping); it is reaped later."""
+        self.watcher.terminator.end(run.process.pid)
+        self._runs.remove(run)
+        self._dying.append(run)
+        seconds = time.monotonic() - run.started
+        return TrialOutcome(
+            run.request.number, kind, seconds, error=error, resources=run.usage.resources()
+        )
 
     def _finish_if_done(self, run: _Run) -> TrialOutcome | None:
         code = run.process.poll()
@@ -270,18 +300,7 @@ class ExecutableExecutor(Executor):
         for run in list(self._runs):
             reason = kills.get(run)
             if reason is not None:
-                self.watcher.terminator.end(run.process.pid)
-                self._runs.remove(run)
-                self._dying.append(run)
-                outcomes.append(
-                    TrialOutcome(
-                        run.request.number,
-                        OutcomeKind.KILLED,
-                        now - run.started,
-                        error=f"killed: {reason}",
-                        resources=run.usage.resources(),
-                    )
-                )
+                outcomes.append(self._stop_run(run, OutcomeKind.KILLED, f"killed: {reason}"))
         return outcomes
 
     def _reap(self) -> None:

@@ -24,8 +24,9 @@ from typing import Any
 
 import psutil
 
+from hypermax import reporting
 from hypermax.errors import ConfigError, ConfigIssue
-from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.base import Executor, OutcomeKind, Report, TrialOutcome, TrialRequest
 from hypermax.execution.monitor import (
     SAMPLE_INTERVAL,
     Limits,
@@ -95,9 +96,16 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
             return
         if message is None:
             return
+        if message[0] == "prune":
+            continue  # it came after its trial had ended
         number, params, log_path = message
         _reset_signals()  # a trial may have changed them; the next one starts clean
-        connection.send(_run_one(function, number, params, log_path))
+        reporting.begin_trial(connection, number)
+        try:
+            outcome = _run_one(function, number, params, log_path)
+        finally:
+            reporting.end_trial()
+        connection.send(outcome)
 
 
 def _reset_signals() -> None:
@@ -124,6 +132,8 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
                     "or a dict of metrics"
                 )
             outcome: tuple = ("result", number, plain, time.perf_counter() - start, peak_rss())
+        except reporting.TrialPruned:
+            outcome = ("pruned", number, time.perf_counter() - start, peak_rss())
         except BaseException as error:
             elapsed = time.perf_counter() - start
             text = traceback.format_exc()
@@ -196,6 +206,7 @@ class LocalExecutor(Executor):
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
+        self._reports: list[Report] = []
         self._dying: list[Any] = []  # processes being ended, to reap and close
 
     def start(self) -> None:
@@ -285,16 +296,31 @@ class LocalExecutor(Executor):
             outcomes += self._enforce_limits(now)
         return outcomes
 
+    def reports(self) -> list[Report]:
+        reports, self._reports = self._reports, []
+        return reports
+
+    def prune(self, number: int) -> None:
+        for worker in self._workers:
+            if worker.request is not None and worker.request.number == number:
+                with contextlib.suppress(OSError):  # it may have ended meanwhile
+                    worker.connection.send(("prune", number))
+
     def _collect(self, worker: _Worker, ready: list[Any]) -> TrialOutcome | None:
         request = worker.request
         assert request is not None
         while (message := self._receive_if_any(worker)) is not None:
             if message[0] == "status":
                 continue
+            if message[0] == "report":
+                self._reports.append(Report(*message[1:]))
+                continue
             usage = worker.usage  # the worker's own high-water mark catches any short peak
             usage.peak_ram = max(usage.peak_ram, message[-1] - worker.inherited)
             if message[0] == "result":
                 return self._finish(worker, OutcomeKind.RESULT, message[3], value=message[2])
+            if message[0] == "pruned":
+                return self._finish(worker, OutcomeKind.PRUNED, message[2])
             return self._finish(
                 worker, OutcomeKind.ERROR, message[4], error=message[2], traceback=message[3]
             )

@@ -127,7 +127,8 @@ class Hyperband(Optimizer):
             return None
         ranked = sorted(
             (t for t in previous if t is not None),
-            key=lambda t: t.loss if t.has_loss else math.inf,  # type: ignore[arg-type, return-value]
+            # a trial stopped early is not promoted: its loss is from part of its budget
+            key=lambda t: t.loss if t.has_loss and t.status is TrialStatus.OK else math.inf,  # type: ignore[arg-type, return-value]
         )
         done = {_key(t.flat) for t in taken if t is not None}
         chosen: list[Flat] = []

@@ -68,6 +68,8 @@ trials_table = Table(
     Column("traceback", Text, nullable=True),
     Column("log_path", Text, nullable=True),
     Column("resources", JSON, nullable=False),
+    # [step, value] pairs the model reported while it ran (hypermax.report)
+    Column("intermediate", JSON, nullable=True),
 )
 _TRIAL_FIELDS = [c.name for c in trials_table.columns if c.name != "search_id"]
 # Built once: constructing statements per write cost more than running them.
@@ -138,6 +140,7 @@ class SQLStorage(Storage):
                 _enable_sqlite_wal(self.engine)
             if create:
                 metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
             self._search_id = self._find_or_create(create)
         except (SQLAlchemyError, ImportError) as error:
             reason = getattr(error, "orig", None) or error
@@ -203,6 +206,7 @@ class SQLStorage(Storage):
     @staticmethod
     def _trial(row: Any) -> Trial:
         values = dict(row)
+        values["intermediate"] = values["intermediate"] or []
         values["status"] = TrialStatus(values["status"])
         values["started_at"] = _aware(values["started_at"])
         values["finished_at"] = _aware(values["finished_at"])
@@ -282,3 +286,18 @@ def _file_lock(path: Path, name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Databases written by an earlier hypermax lack the newer (nullable) trial columns."""
+    inspector = inspect(engine)
+    if not inspector.has_table(trials_table.name):
+        return
+    present = {column["name"] for column in inspector.get_columns(trials_table.name)}
+    with engine.begin() as connection:
+        for column in trials_table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {trials_table.name} ADD COLUMN {column.name} {kind}"
+                )

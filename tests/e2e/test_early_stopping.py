@@ -1,0 +1,125 @@
+"""Intermediate values: the model reports them with hypermax.report, they are saved, and with
+search.early_stopping poor trials stop early (their worker survives: the model is told through
+the next report, not killed)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import hypermax
+from hypermax.cli import main
+from hypermax.storage import SQLStorage, sqlite_url
+from hypermax.trial import TrialStatus
+
+MODEL = """
+import os
+import time
+
+import hypermax
+
+def train(p):
+    for epoch in range(8):
+        value = (p["x"] - 0.3) ** 2 + 1.0 / (epoch + 1)
+        hypermax.report(value, step=epoch)
+        time.sleep(0.03)
+    return {"loss": value, "pid": os.getpid()}
+"""
+
+
+def run(folder: Path, early_stopping: dict | None) -> list:
+    (folder / "model.py").write_text(MODEL)
+    search: dict = {"name": "es", "method": "random", "iterations": 24, "seed": 4}
+    if early_stopping is not None:
+        search["early_stopping"] = early_stopping
+    config = folder / "search.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {
+                    "type": "object",
+                    "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+                },
+                "function": {"module": "model", "name": "train"},
+                "search": search,
+            }
+        )
+    )
+    assert main([str(config), "--no-ui"]) == 0
+    with SQLStorage(sqlite_url(folder / "hypermax_results" / "es"), "es", create=False) as db:
+        return db.trials()
+
+
+def test_reports_are_saved_with_each_trial(tmp_path: Path) -> None:
+    trials = run(tmp_path, None)
+    assert all(t.status is TrialStatus.OK for t in trials)
+    for trial in trials:
+        assert [step for step, _ in trial.intermediate] == list(range(8))
+        assert trial.intermediate[-1][1] == trial.loss
+
+
+def test_poor_trials_stop_early_and_keep_their_last_value(tmp_path: Path) -> None:
+    trials = run(tmp_path, {"min_trials": 3, "warmup_steps": 1})
+    assert len(trials) == 24
+    pruned = [t for t in trials if t.status is TrialStatus.PRUNED]
+    finished = [t for t in trials if t.status is TrialStatus.OK]
+    assert pruned and finished
+    assert all(t.status is TrialStatus.OK for t in trials[:3])  # nothing to compare with yet
+    for trial in pruned:
+        assert len(trial.intermediate) < 8
+        assert trial.loss == trial.intermediate[-1][1]
+    assert len({t.metadata["pid"] for t in finished}) == 1  # one warm worker throughout
+    distance = statistics.mean
+    assert distance(abs(t.params["x"] - 0.3) for t in pruned) > distance(
+        abs(t.params["x"] - 0.3) for t in finished
+    )
+
+
+def test_report_outside_a_search_does_nothing() -> None:
+    hypermax.report(0.5, step=1)  # the model run by hand: no error, no effect
+
+
+PROGRAM = """
+import json
+import sys
+import time
+
+x = json.load(sys.stdin)["x"]
+for epoch in range(8):
+    value = (x - 0.3) ** 2 + 1.0 / (epoch + 1)
+    print(f"hypermax-report {epoch} {value}", flush=True)
+    time.sleep(0.05)
+print(value)
+"""
+
+
+def test_programs_report_with_a_line_and_are_stopped_early(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(PROGRAM)
+    config = tmp_path / "search.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": {
+                    "type": "object",
+                    "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+                },
+                "function": {"type": "executable", "command": [sys.executable, "train.py"]},
+                "search": {
+                    "name": "es",
+                    "method": "random",
+                    "iterations": 12,
+                    "seed": 4,
+                    "early_stopping": {"min_trials": 3, "warmup_steps": 1},
+                },
+            }
+        )
+    )
+    assert main([str(config), "--no-ui"]) == 0
+    with SQLStorage(sqlite_url(tmp_path / "hypermax_results" / "es"), "es", create=False) as db:
+        trials = db.trials()
+    finished = [t for t in trials if t.status is TrialStatus.OK]
+    assert all(len(t.intermediate) == 8 and t.loss == t.intermediate[-1][1] for t in finished)
+    pruned = [t for t in trials if t.status is TrialStatus.PRUNED]
+    assert pruned and all(len(t.intermediate) < 8 for t in pruned)
