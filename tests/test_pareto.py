@@ -11,6 +11,7 @@ from hypermax.cli import main
 from hypermax.loss import MetricSpec
 from hypermax.pareto import pareto_front
 from hypermax.trial import Trial, TrialStatus
+from tests.e2e.conftest import write_search_files
 
 METRICS = {
     "accuracy": MetricSpec("accuracy", direction="increase"),
@@ -44,31 +45,15 @@ def train(p):
 
 
 def write(folder: Path, objective: str, metrics: dict) -> Path:
-    (folder / "model.py").write_text(MODEL)
-    config = folder / "search.json"
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": {
-                    "type": "object",
-                    "properties": {
-                        "x": {"type": "number", "min": 0, "max": 1},
-                        "y": {"type": "number", "min": -1, "max": 1},
-                    },
-                },
-                "metrics": metrics,
-                "function": {"module": "model", "name": "train"},
-                "search": {
-                    "name": "mo",
-                    "method": "tpe",
-                    "iterations": 60,
-                    "seed": 0,
-                    "objective": objective,
-                },
-            }
-        )
-    )
-    return config
+    space = {
+        "type": "object",
+        "properties": {
+            "x": {"type": "number", "min": 0, "max": 1},
+            "y": {"type": "number", "min": -1, "max": 1},
+        },
+    }
+    search = {"name": "mo", "iterations": 40, "seed": 0, "objective": objective}
+    return write_search_files(folder, space, search, MODEL, metrics=metrics)
 
 
 def hypervolume(front: list[dict], reference: tuple[float, float] = (2.0, 200.0)) -> float:

@@ -40,3 +40,27 @@ def write_search(tmp_path: Path):
         return path
 
     return write
+
+
+def write_search_files(
+    folder: Path,
+    hyperparameters: dict[str, Any],
+    search: dict[str, Any],
+    model: str | None = None,
+    function: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Path:
+    """model.py (when given) and search.json in ``folder``; returns the config's path. The
+    function defaults to ``model.train``."""
+    if model is not None:
+        (folder / "model.py").write_text(model)
+    data: dict[str, Any] = {
+        "hyperparameters": hyperparameters,
+        "function": function or {"module": "model", "name": "train"},
+        "search": search,
+    }
+    if metrics is not None:
+        data["metrics"] = metrics
+    config = folder / "search.json"
+    config.write_text(json.dumps(data, indent=2))
+    return config

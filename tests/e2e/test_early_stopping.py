@@ -4,7 +4,6 @@ the next report, not killed)."""
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import hypermax
 from hypermax.cli import main
 from hypermax.storage import SQLStorage, sqlite_url
 from hypermax.trial import TrialStatus
+from tests.e2e.conftest import write_search_files
 
 MODEL = """
 import os
@@ -29,24 +29,14 @@ def train(p):
 """
 
 
+SPACE = {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+
+
 def run(folder: Path, early_stopping: dict | None) -> list:
-    (folder / "model.py").write_text(MODEL)
     search: dict = {"name": "es", "method": "random", "iterations": 24, "seed": 4}
     if early_stopping is not None:
         search["early_stopping"] = early_stopping
-    config = folder / "search.json"
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": {
-                    "type": "object",
-                    "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-                },
-                "function": {"module": "model", "name": "train"},
-                "search": search,
-            }
-        )
-    )
+    config = write_search_files(folder, SPACE, search, MODEL)
     assert main([str(config), "--no-ui"]) == 0
     with SQLStorage(sqlite_url(folder / "hypermax_results" / "es"), "es", create=False) as db:
         return db.trials()
@@ -90,36 +80,27 @@ x = json.load(sys.stdin)["x"]
 for epoch in range(8):
     value = (x - 0.3) ** 2 + 1.0 / (epoch + 1)
     print(f"hypermax-report {epoch} {value}", flush=True)
-    time.sleep(0.05)
+    time.sleep(0.1)  # time for the search to read the report and end a poor trial
 print(value)
 """
 
 
 def test_programs_report_with_a_line_and_are_stopped_early(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(PROGRAM)
-    config = tmp_path / "search.json"
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": {
-                    "type": "object",
-                    "properties": {"x": {"type": "number", "min": 0, "max": 1}},
-                },
-                "function": {"type": "executable", "command": [sys.executable, "train.py"]},
-                "search": {
-                    "name": "es",
-                    "method": "random",
-                    "iterations": 12,
-                    "seed": 4,
-                    "early_stopping": {"min_trials": 3, "warmup_steps": 1},
-                },
-            }
-        )
-    )
+    search = {
+        "name": "es",
+        "method": "random",
+        "iterations": 12,
+        "seed": 4,
+        "early_stopping": {"min_trials": 3, "warmup_steps": 1},
+    }
+    function = {"type": "executable", "command": [sys.executable, "train.py"]}
+    config = write_search_files(tmp_path, SPACE, search, function=function)
     assert main([str(config), "--no-ui"]) == 0
     with SQLStorage(sqlite_url(tmp_path / "hypermax_results" / "es"), "es", create=False) as db:
         trials = db.trials()
     finished = [t for t in trials if t.status is TrialStatus.OK]
+    assert finished
     assert all(len(t.intermediate) == 8 and t.loss == t.intermediate[-1][1] for t in finished)
     pruned = [t for t in trials if t.status is TrialStatus.PRUNED]
     assert pruned and all(len(t.intermediate) < 8 for t in pruned)

@@ -16,7 +16,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def run_example(name: str, tmp_path: Path, iterations: int) -> dict:
     folder = tmp_path / name
-    shutil.copytree(EXAMPLES / name, folder)
+    # results of an earlier `make demo` would make this a resumed search
+    shutil.copytree(EXAMPLES / name, folder, ignore=shutil.ignore_patterns("hypermax_results"))
     done = subprocess.run(
         [HYPERMAX, "search.json", "--iterations", str(iterations)],
         cwd=folder,

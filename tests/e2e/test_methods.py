@@ -3,7 +3,6 @@ storage tries exactly what an uninterrupted one tries."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from hypermax.cli import main
 from hypermax.optimizers import available_methods
 from hypermax.storage import SQLStorage, sqlite_url
+from tests.e2e.conftest import write_search_files
 
 MODEL = """
 def train(p):
@@ -33,20 +33,10 @@ SETTINGS = {
 
 def run(folder: Path, method: str, iterations: int) -> list[dict]:
     folder.mkdir(exist_ok=True)
-    (folder / "model.py").write_text(MODEL)
     search = {"name": "s", "method": method, "iterations": iterations, "seed": 3}
     if method in SETTINGS:
         search[method] = SETTINGS[method]
-    config = folder / "search.json"
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": SPACE,
-                "function": {"module": "model", "name": "train"},
-                "search": search,
-            }
-        )
-    )
+    config = write_search_files(folder, SPACE, search, MODEL)
     assert main([str(config), "--no-ui"]) == 0
     with SQLStorage(sqlite_url(folder / "hypermax_results" / "s"), "s", create=False) as storage:
         return [t.flat for t in storage.trials()]
@@ -67,25 +57,17 @@ def test_the_model_receives_the_budget_and_the_original_abh_name_works(tmp_path:
 
 
 def test_staged_search_runs_its_stages_then_stops(tmp_path: Path) -> None:
-    (tmp_path / "model.py").write_text(
+    model = (
         "def train(p):\n"
         "    assert '$stage' not in p  # the stage is the search's business\n"
         "    return (p['x'] - 0.3) ** 2 + (p['kind'] != 'b')\n"
     )
-    config = tmp_path / "search.json"
     stages = [
         {"parameters": ["kind"], "iterations": 4, "method": "random"},
         {"parameters": ["x"], "iterations": 6, "method": "tpe"},
     ]
-    config.write_text(
-        json.dumps(
-            {
-                "hyperparameters": SPACE,
-                "function": {"module": "model", "name": "train"},
-                "search": {"name": "s", "seed": 1, "stages": stages},
-            }
-        )
-    )
+    search = {"name": "s", "seed": 1, "stages": stages}
+    config = write_search_files(tmp_path, SPACE, search, model)
     assert main([str(config), "--no-ui"]) == 0
     folder = tmp_path / "hypermax_results" / "s"
     with SQLStorage(sqlite_url(folder), "s", create=False) as storage:
