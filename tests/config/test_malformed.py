@@ -549,6 +549,18 @@ CASES = [
         message="logarithmic scaling needs mean above 0",
     ),
     Case(
+        "hyperband-budgets-reversed",
+        with_section("search", method="hyperband", hyperband={"min_budget": 9, "max_budget": 3}),
+        path="search.hyperband",
+        message="min_budget <= max_budget",
+    ),
+    Case(
+        "grid-too-large",
+        with_section("search", method="grid", grid={"resolution": 100, "max_points": 50}),
+        path="search.grid",
+        message="max_points",
+    ),
+    Case(
         "stage-parameter-misspelt",
         with_section("search", stages=[{"parameters": ["lrr"], "iterations": 3}]),
         path="search.stages.0.parameters.0",

@@ -28,7 +28,7 @@ from hypermax.config.model import (
 )
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.loss import MetricSpec
-from hypermax.optimizers import canonical_method, method_issue
+from hypermax.optimizers import canonical_method, create_optimizer, method_issue
 
 
 @cache
@@ -114,6 +114,7 @@ def config_from_dict(
                     )
                 )
         issues += _stage_issues(config)
+        issues += _method_settings_issues(config)
         for position, partial in enumerate(config.search.initial):
             try:
                 config.space.complete(partial)
@@ -134,6 +135,19 @@ def _default_iterations(search: Mapping[str, Any]) -> int:
     if stages and not search.get("incremental"):
         return sum(int(stage["iterations"]) for stage in stages)
     return DEFAULT_ITERATIONS
+
+
+def _method_settings_issues(config: Config) -> list[ConfigIssue]:
+    """Settings a method refuses on this space (a grid too large, hyperband bounds the wrong
+    way round), found before anything runs."""
+    search = config.search
+    if method_issue(search.method) is not None:
+        return []  # reported already
+    try:
+        create_optimizer(search.method, config.space, search.seed, search.method_settings)
+    except ConfigError as error:
+        return list(error.issues)
+    return []
 
 
 def _stage_issues(config: Config) -> list[ConfigIssue]:
