@@ -32,6 +32,7 @@ from hypermax.optimizers.scalarized import Scalarized
 from hypermax.optimizers.staged import Stage, Staged
 from hypermax.pareto import objectives, pareto_front
 from hypermax.pruning import EarlyStopping
+from hypermax.space import without_run_keys
 from hypermax.storage import SQLStorage, Storage, sqlite_url
 from hypermax.storage.export import pareto_dicts, write_atomic, write_results_files
 from hypermax.storage.results import read_results
@@ -258,8 +259,9 @@ class Search:
         ``seed_from`` searches)."""
         chosen: list[dict[str, Any]] = []
         if self._warm_start:  # spares serialising the whole history on every trial otherwise
-            tried = {_flat_key(t.flat) for t in history}
-            chosen = [f for f in self._warm_start if _flat_key(f) not in tried][:count]
+            tried = {_flat_key(without_run_keys(t.flat)) for t in history}
+            fresh = [f for f in self._warm_start if _flat_key(f) not in tried][:count]
+            chosen = [self.optimizer.prepare(flat) for flat in fresh]
         if count > len(chosen):
             # trials recorded under an earlier version of the space stay stored, but only
             # those that are points of the current space inform the method

@@ -75,3 +75,19 @@ def test_staged_search_runs_its_stages_then_stops(tmp_path: Path) -> None:
     assert [t.flat["$stage"] for t in trials] == [0] * 4 + [1] * 6
     assert all(t.status.name == "OK" for t in trials)
     assert len({t.flat["x"] for t in trials[:4]}) == 1  # x held at its default while kind varies
+
+
+def test_hyperband_runs_warm_start_sets_at_the_full_budget(tmp_path: Path) -> None:
+    search = {
+        "name": "s",
+        "method": "hyperband",
+        "hyperband": {"max_budget": 9},
+        "iterations": 3,
+        "initial": [{"x": 0.3, "kind": "b"}],
+    }
+    config = write_search_files(tmp_path, SPACE, search, MODEL)
+    assert main([str(config), "--no-ui"]) == 0
+    with SQLStorage(sqlite_url(tmp_path / "hypermax_results" / "s"), "s", create=False) as db:
+        trials = db.trials()
+    assert trials[0].params == {"x": 0.3, "kind": "b", "$budget": 9}
+    assert [t.flat["$budget"] for t in trials[1:]] == [1, 1]

@@ -45,6 +45,11 @@ class Optimizer(ABC):
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         """Return ``n`` new flat parameter sets."""
 
+    def prepare(self, flat: Flat) -> Flat:
+        """A parameter set chosen outside the method (a default, ``search.initial``) as the
+        model should run it: methods that schedule budgets add one."""
+        return flat
+
     def seed_for(self, history: Sequence[Trial], offset: int = 0) -> int:
         """A seed that depends only on the base seed and how far the search has come."""
         sequence = np.random.SeedSequence([self.seed, len(history), offset])

@@ -82,6 +82,9 @@ class Hyperband(Optimizer):
     def _budget(self, budget: float) -> float:
         return round(budget) if self.whole else budget
 
+    def prepare(self, flat: Flat) -> Flat:
+        return {**flat, "$budget": self._budget(self.max_budget)}  # no bracket: a full run
+
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         slots: dict[tuple[int, int, int], list[Trial | None]] = {}  # None: about to start
         for trial in history:

@@ -35,6 +35,9 @@ class Scalarized(Optimizer):
         self.inner = inner
         self.objectives = objectives
 
+    def prepare(self, flat: Flat) -> Flat:
+        return self.inner.prepare(flat)
+
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         scored = {t.number: self.objectives(t) for t in history if t.status.finished}
         known = np.array([v for v in scored.values() if v is not None], dtype=float)

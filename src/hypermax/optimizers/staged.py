@@ -69,6 +69,10 @@ class Staged(Optimizer):
         settings = spec.get("settings", {} if "method" in spec else self.default_settings)
         return Stage(names, method, int(spec.get("iterations", 20)), settings)
 
+    def prepare(self, flat: Flat) -> Flat:
+        first = self.stage(0)
+        return create_optimizer(first.method, self.space, self.seed, first.settings).prepare(flat)
+
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         counts: dict[int, int] = {}
         for trial in history:
