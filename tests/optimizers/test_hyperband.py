@@ -103,3 +103,17 @@ def test_contradicting_settings_are_config_errors(settings: dict, message: str) 
     with pytest.raises(ConfigError, match=message) as caught:
         create_optimizer("abh", SPACE, seed=0, settings=settings)
     assert "search.hyperband" in str(caught.value)
+
+
+def test_failed_trials_are_never_promoted() -> None:
+    optimizer = create_optimizer("hyperband", SPACE, seed=0, settings={"max_budget": 9})
+    history: list[Trial] = []
+    for number in range(1, 14):
+        (flat,) = optimizer.suggest(history, 1)
+        failed = flat["x"] > 0.3  # most of round 0 fails
+        status, value = (TrialStatus.FAILED, None) if failed else (TrialStatus.OK, loss(flat))
+        history.append(Trial(number, flat, SPACE.model_params(flat), status, value))
+    first = [t for t in history if place(t)[:3] == (1, 1, 0)]
+    later = [t for t in history if place(t)[:3] == (1, 1, 1)]
+    survivors = {(t.flat["x"], t.flat["y"]) for t in first if t.status is TrialStatus.OK}
+    assert later and {(t.flat["x"], t.flat["y"]) for t in later} <= survivors

@@ -128,10 +128,11 @@ class Hyperband(Optimizer):
         round still has trials to run."""
         if any(t is None or not t.status.finished for t in previous):
             return None
+        # failed, killed and early-stopped trials are not promoted: the last two have a loss,
+        # but not one of a whole run at this budget
         ranked = sorted(
-            (t for t in previous if t is not None),
-            # a trial stopped early is not promoted: its loss is from part of its budget
-            key=lambda t: t.loss if t.has_loss and t.status is TrialStatus.OK else math.inf,  # type: ignore[arg-type, return-value]
+            (t for t in previous if t is not None and t.status is TrialStatus.OK and t.has_loss),
+            key=lambda t: t.loss,  # type: ignore[arg-type, return-value]
         )
         done = {_key(t.flat) for t in taken if t is not None}
         chosen: list[Flat] = []
