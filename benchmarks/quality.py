@@ -5,7 +5,7 @@ Every hypermax method and, as references, Hyperopt's TPE with its own defaults a
 optimizers run directly (ask/tell, no processes), so the figures measure the search alone.
 
     python benchmarks/quality.py            # 10 seeds, up to 100 trials; writes RESULTS.md
-    python benchmarks/quality.py --quick    # 3 seeds, 25 trials, a smoke test (< 3 minutes)
+    python benchmarks/quality.py --quick    # 2 seeds, 25 trials, a smoke test (about 2 minutes)
 
 Each run is cached under `benchmarks/.cache/` (delete it, or pass `--fresh`, after changing a
 method), so an interrupted benchmark continues where it stopped.
@@ -127,6 +127,19 @@ def cached_run(problem_name: str, contender: Contender, seed: int, budget: int) 
     return record
 
 
+def versions() -> str:
+    """The libraries the figures came from."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for package in ("hypermax", "hyperopt", "scikit-learn", "optuna", "torch"):
+        try:
+            found.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(found)
+
+
 def rank(values: dict[str, float]) -> dict[str, float]:
     """Average ranks (1 = best), ties sharing the mean of their places."""
     order = sorted(values, key=values.__getitem__)
@@ -145,7 +158,7 @@ def report(results: dict, budgets: list[int], seeds: int, command: str) -> str:
     lines = [
         "# Search quality",
         "",
-        f"Regenerate with `{command}` ({seeds} seeds per problem and method).",
+        f"Regenerate with `{command}` ({seeds} seeds per problem and method; {versions()}).",
         "",
         "Methods: `auto` (hypermax's default; up to 300 trials it is exactly `bayesian`, which is"
         " therefore not listed), `tpe` (Hyperopt's TPE with 10 start-up trials), `atpe`,"
@@ -196,7 +209,7 @@ def report(results: dict, budgets: list[int], seeds: int, command: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 seeds, 25 trials, no file")
+    parser.add_argument("--quick", action="store_true", help="2 seeds, 25 trials, no file")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=max(BUDGETS))
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
@@ -206,7 +219,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     options = parser.parse_args()
     if options.quick:
-        options.seeds, options.budget = 3, 25
+        options.seeds, options.budget = 2, 25
     if options.fresh and CACHE.exists():
         for path in CACHE.glob("*.json"):
             path.unlink()

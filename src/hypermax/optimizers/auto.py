@@ -1,11 +1,12 @@
 """``auto``, the default: the method that measured best for where the search stands.
 
-On the quality benchmark (``benchmarks/RESULTS.md``) the Gaussian process (``bayesian``) finds
-better parameters in 25 to 100 trials than TPE, ATPE, CMA-ES and Optuna's samplers, on numeric,
-mixed and conditional spaces alike. Its cost per suggestion grows with the cube of the trials
-and its model loses its edge in very many dimensions, so ``auto`` hands over to TPE (which
-learns from all trials, the GP's included) past ``gp_trials`` finished trials or where the space
-encodes to more than ``gp_dimensions`` inputs.
+On the quality benchmark (``benchmarks/RESULTS.md``: eight problems, 25/50/100 trials) the
+Gaussian process (``bayesian``) has the best average rank of hypermax's methods and beats
+Hyperopt's and Optuna's TPE on numeric, mixed and conditional spaces alike; only Optuna's GP
+sampler, which needs torch, ranks ahead of it. Its cost per suggestion grows with the cube of
+the trials and its model loses its edge in very many dimensions, so ``auto`` hands over to TPE
+(which learns from all trials, the GP's included) past ``gp_trials`` finished trials or where
+the space encodes to more than ``gp_dimensions`` inputs.
 
 Settings (``search.auto``): ``gp_trials`` (300), ``gp_dimensions`` (64), and ``bayesian`` /
 ``tpe`` (settings passed to those methods).
