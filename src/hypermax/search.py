@@ -290,6 +290,7 @@ class Search:
         trial.status = TrialStatus.RUNNING
         trial.started_at = _now()
         trial.finished_at = None
+        trial.intermediate = []  # a re-run of an interrupted trial reports from its start
         trial.log_path = str(log_path)
         storage.save_trial(trial)
         self.executor.submit(TrialRequest(trial.number, trial.params, log_path))

@@ -5,14 +5,18 @@ the next report, not killed)."""
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
+
+import psutil
 
 import hypermax
 from hypermax.cli import main
 from hypermax.storage import SQLStorage, sqlite_url
 from hypermax.trial import TrialStatus
-from tests.e2e.conftest import write_search_files
+from tests.e2e.conftest import HYPERMAX, write_search_files
 
 MODEL = """
 import os
@@ -104,3 +108,30 @@ def test_programs_report_with_a_line_and_are_stopped_early(tmp_path: Path) -> No
     assert all(len(t.intermediate) == 8 and t.loss == t.intermediate[-1][1] for t in finished)
     pruned = [t for t in trials if t.status is TrialStatus.PRUNED]
     assert pruned and all(len(t.intermediate) < 8 for t in pruned)
+
+
+def test_a_trial_cut_short_reports_afresh_when_it_runs_again(tmp_path: Path) -> None:
+    model = MODEL.replace("time.sleep(0.03)", "time.sleep(0.2)")
+    search = {"name": "es", "method": "random", "iterations": 3, "seed": 4}
+    config = write_search_files(tmp_path, SPACE, search, model)
+    results = tmp_path / "hypermax_results" / "es"
+    process = subprocess.Popen([HYPERMAX, str(config)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any(len(t.intermediate) >= 2 for t in stored(results)):
+        assert time.monotonic() < deadline, "no trial reported twice in 60 s"
+        time.sleep(0.05)
+    workers = psutil.Process(process.pid).children(recursive=True)
+    process.kill()  # kill -9: the trial stays 'running' with part of its reports saved
+    process.wait()
+    psutil.wait_procs(workers, timeout=5)  # they die with the search, holding its lock till then
+    assert main([str(config), "--no-ui"]) == 0
+    trials = stored(results)
+    assert [t.status for t in trials] == [TrialStatus.OK] * 3
+    assert all([step for step, _ in t.intermediate] == list(range(8)) for t in trials)
+
+
+def stored(results: Path) -> list:
+    if not (results / "hypermax.db").exists():
+        return []
+    with SQLStorage(sqlite_url(results), "es", create=False) as db:
+        return db.trials()
