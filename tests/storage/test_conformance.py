@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -105,6 +106,7 @@ def full_trial(number: int = 1, **changes: object) -> Trial:
         ),
         log_path="/tmp/hypermax_results/demo/logs/trial-1.log",
         resources={"peak_ram_mib": 123.5, "gpus": [{"index": 0, "peak_mib": 1024}]},
+        intermediate=[[0, 0.9], [1, 0.5], [2, 0.125]],
     )
     return replace(trial, **changes)
 
@@ -505,3 +507,17 @@ def test_only_one_writer_at_a_time(backend: Backend) -> None:
         pass
     with second.writer_lock():
         pass
+
+
+def test_a_database_from_before_intermediate_values_opens_and_keeps_its_trials(
+    tmp_path: Path,
+) -> None:
+    url = sqlite_url(tmp_path)
+    with SQLStorage(url, "old") as storage:
+        storage.save_trial(full_trial())
+    with sqlite3.connect(tmp_path / "hypermax.db") as db:  # as an earlier hypermax wrote it
+        db.execute("ALTER TABLE hypermax_trials DROP COLUMN intermediate")
+    with SQLStorage(url, "old") as storage:
+        assert only(storage) == full_trial(intermediate=[])
+        storage.save_trial(full_trial(2))
+        assert storage.trials()[1].intermediate == [[0, 0.9], [1, 0.5], [2, 0.125]]
