@@ -32,7 +32,7 @@ from hypermax.optimizers.scalarized import Scalarized
 from hypermax.optimizers.staged import Stage, Staged
 from hypermax.pareto import objectives, pareto_front
 from hypermax.pruning import EarlyStopping
-from hypermax.space import without_run_keys
+from hypermax.space import point_key
 from hypermax.storage import SQLStorage, Storage, sqlite_url
 from hypermax.storage.export import pareto_dicts, write_atomic, write_results_files
 from hypermax.storage.results import read_results
@@ -194,6 +194,8 @@ class Search:
         self._best: Trial | None = None
         self._files_written = 0.0
         self._stopping: set[int] = set()  # trials told to stop early
+        settings = config.search.early_stopping
+        self._early_stopping = EarlyStopping(**settings) if settings is not None else None
 
     def run(self) -> SearchResult:
         """Run until ``iterations`` trials have finished; Ctrl-C records running ones as
@@ -259,8 +261,8 @@ class Search:
         ``seed_from`` searches)."""
         chosen: list[dict[str, Any]] = []
         if self._warm_start:  # spares serialising the whole history on every trial otherwise
-            tried = {_flat_key(without_run_keys(t.flat)) for t in history}
-            fresh = [f for f in self._warm_start if _flat_key(f) not in tried][:count]
+            tried = {point_key(t.flat) for t in history}
+            fresh = [f for f in self._warm_start if point_key(f) not in tried][:count]
             chosen = [self.optimizer.prepare(flat) for flat in fresh]
         if count > len(chosen):
             # trials recorded under an earlier version of the space stay stored, but only
@@ -303,11 +305,10 @@ class Search:
                 continue
             trial.intermediate.append([report.step, report.value])
             storage.save_trial(trial)
-            stopping = self.config.search.early_stopping
             if (
-                stopping is not None
+                self._early_stopping is not None
                 and trial.number not in self._stopping
-                and EarlyStopping(**stopping).should_stop(trial, report.step, self._ordered())
+                and self._early_stopping.should_stop(trial, report.step, self._ordered())
             ):
                 self._stopping.add(trial.number)
                 self.executor.prune(trial.number)
@@ -396,10 +397,6 @@ def _earlier_trials(config: Config) -> list[Trial]:
             if trial.status.finished and config.space.fits(trial.flat):
                 found.append(trial)
     return found
-
-
-def _flat_key(flat: dict[str, Any]) -> str:
-    return json.dumps(flat, sort_keys=True, default=str)
 
 
 def _now() -> datetime:

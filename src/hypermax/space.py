@@ -8,6 +8,7 @@ index) so that the nested form can always be rebuilt from the flat one.
 
 from __future__ import annotations
 
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -40,9 +41,20 @@ def without_run_keys(flat: Mapping[str, Any]) -> Flat:
     return {key: value for key, value in flat.items() if key not in SCHEDULE_KEYS}
 
 
+def run_values(flat: Mapping[str, Any]) -> Flat:
+    """The run keys a flat form carries, with their values."""
+    return {key: flat[key] for key in RUN_KEYS if key in flat}
+
+
+def point_key(flat: Mapping[str, Any]) -> str:
+    """A text naming the point a flat form stands for, schedule keys aside: equal for the same
+    parameters tried twice (at two budgets, in two stages)."""
+    return json.dumps(without_run_keys(flat), sort_keys=True, default=str)
+
+
 def with_run_values(params: Any, flat: Mapping[str, Any]) -> Any:
     """The model's parameters plus the run keys the flat form carries (top level only)."""
-    extra = {key: flat[key] for key in RUN_KEYS if key in flat}
+    extra = run_values(flat)
     return {**params, **extra} if extra and isinstance(params, dict) else params
 
 

@@ -30,7 +30,7 @@ from hypermax.optimizers.base import (
     method_issue,
     register,
 )
-from hypermax.space import RUN_KEYS, Flat, Space, without_run_keys
+from hypermax.space import RUN_KEYS, Flat, Space, point_key, without_run_keys
 from hypermax.trial import Trial, TrialStatus
 
 SAMPLER_MIN_TRIALS = 10  # finished trials at one budget before a learning sampler uses it
@@ -134,10 +134,10 @@ class Hyperband(Optimizer):
             (t for t in previous if t is not None and t.status is TrialStatus.OK and t.has_loss),
             key=lambda t: t.loss,  # type: ignore[arg-type, return-value]
         )
-        done = {_key(t.flat) for t in taken if t is not None}
+        done = {point_key(t.flat) for t in taken if t is not None}
         chosen: list[Flat] = []
         for trial in ranked[:size]:
-            if _key(trial.flat) not in done and len(chosen) < count:
+            if point_key(trial.flat) not in done and len(chosen) < count:
                 chosen.append(without_run_keys(trial.flat))
         return chosen
 
@@ -169,7 +169,3 @@ def _placed(flat: Flat, round_: Round) -> Flat:
         zip(RUN_KEYS, (round_.budget, round_.loop, round_.group, round_.number), strict=True)
     )
     return {**without_run_keys(flat), **place}
-
-
-def _key(flat: Flat) -> str:
-    return repr(sorted(without_run_keys(flat).items()))

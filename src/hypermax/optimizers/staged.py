@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from hypermax.optimizers.base import Optimizer, create_optimizer
-from hypermax.space import RUN_KEYS, STAGE_KEY, Flat, Space
+from hypermax.space import STAGE_KEY, Flat, Space, run_values
 from hypermax.trial import Trial, TrialStatus, best_trial
 
 
@@ -103,15 +103,11 @@ class Staged(Optimizer):
                 flat = space.flatten(self.space.nested(trial.flat))
             except (KeyError, IndexError, TypeError, ValueError):
                 continue  # not a point of this stage's space
-            flat.update(_run_values(trial.flat))
+            flat.update(run_values(trial.flat))
             told.append(Trial(trial.number, flat, trial.params, trial.status, loss=trial.loss))
         seed = int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0] % 2**31)
         method = create_optimizer(stage.method, space, seed=seed, settings=stage.settings)
         return [
-            {**self.space.flatten(space.nested(flat)), **_run_values(flat)}
+            {**self.space.flatten(space.nested(flat)), **run_values(flat)}
             for flat in method.suggest(told, count)
         ]
-
-
-def _run_values(flat: Flat) -> Flat:
-    return {key: flat[key] for key in RUN_KEYS if key in flat}
