@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# torch for the gp extra: the CPU build (a bare range would fetch a CUDA build of several GB)
+TORCH ?= torch==2.13.0
 
 .PHONY: demo test lint bench services browser clean
 
@@ -14,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q '$(TORCH)' -e '.[dev,gp]'
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
@@ -36,7 +38,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q '$(TORCH)' -e '.[dev,gp,bench]'
 	touch $(VENV)/.installed $(VENV)/.dev-installed $@
 
 bench: $(VENV)/.bench-installed

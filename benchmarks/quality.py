@@ -30,9 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from problems import PROBLEMS, Problem
-from references import optuna_available, optuna_flat, optuna_sampler
+from references import optuna_available, optuna_sampler
 
 from hypermax.optimizers import available_methods, create_optimizer
+from hypermax.optimizers._optuna import ask_flat
 from hypermax.trial import Trial, TrialStatus
 
 HERE = Path(__file__).parent
@@ -49,10 +50,15 @@ class Contender:
 
 
 def contenders() -> list[Contender]:
-    # bayesian is left out: up to its 300 trials auto runs exactly it, seed for seed
+    # bayesian and optuna-gp are left out: up to 300 trials auto runs exactly one of them, seed
+    # for seed (auto-without-torch always bayesian)
     ours = [m for m in ("auto", "tpe", "atpe", "evolution", "random") if m in available_methods()]
     found = [Contender(m, "hypermax", m) for m in ours]
     found.append(Contender("hyperopt-tpe", "hypermax", "tpe", (("startup_trials", 20),)))
+    if optuna_available("gp"):  # what auto does on the base install, for comparison
+        found.insert(
+            1, Contender("auto-without-torch", "hypermax", "auto", (("optuna_gp", False),))
+        )
     found += [
         Contender(f"optuna-{kind}", "optuna", kind)
         for kind in ("tpe", "gp")
@@ -84,7 +90,7 @@ def run_optuna(problem: Problem, contender: Contender, seed: int, budget: int) -
     for number in range(1, budget + 1):
         trial = study.ask()
         flat: dict = {}
-        optuna_flat(trial, problem.space.root, flat)
+        ask_flat(trial, problem.space.root, flat)
         seen, true = problem.observed(problem.space.nested(flat), noise_rng(seed, number))
         study.tell(trial, seen)
         seens.append(seen)

@@ -14,6 +14,7 @@ from hypermax.optimizers.bayesian import Bayesian
 from hypermax.optimizers.evolution import Evolution
 from hypermax.optimizers.grid import GridSearch
 from hypermax.optimizers.hyperband import Hyperband
+from hypermax.optimizers.optuna_gp import OptunaGP
 
 __all__ = [
     "ATPE",
@@ -24,6 +25,7 @@ __all__ = [
     "GridSearch",
     "Hyperband",
     "Optimizer",
+    "OptunaGP",
     "RandomSearch",
     "available_methods",
     "canonical_method",
