@@ -223,6 +223,26 @@ def test_no_hidden_state_between_calls(
 
 
 @pytest.mark.parametrize("method", METHODS)
+def test_a_fresh_optimizer_continues_a_sequential_search_exactly(method: str) -> None:
+    """A resumed search runs a fresh optimizer: one by one, it must suggest what the optimizer
+    that ran the search so far would have (a method may keep work between calls, not state),
+    also after a trial it did not suggest (a default)."""
+    space = Space.from_schema(QUADRATIC)
+    live = make(method, space, 5)
+    default = space.default()
+    history = [Trial(1, default, default, TrialStatus.OK, loss=quadratic(space.nested(default)))]
+    for number in range(2, 15):
+        suggested = live.suggest(history, 1)
+        if number in (2, 4, 11, 14):
+            assert make(method, space, 5).suggest(history, 1) == suggested
+        if not suggested:  # a grid that is done
+            break
+        flat = suggested[0]
+        loss = quadratic(space.nested(flat))
+        history.append(Trial(number, flat, space.nested(flat), TrialStatus.OK, loss=loss))
+
+
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("history_size", [0, 15])
 def test_a_batch_of_suggestions_is_distinct(
     method: str, history_size: int, mixed: Space, mixed_history: list[Trial]

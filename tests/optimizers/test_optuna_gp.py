@@ -37,6 +37,24 @@ def test_a_recorded_trial_asks_back_the_same_parameters(schema: dict) -> None:
         assert asked == flat
 
 
+def test_a_sequential_search_asks_what_optunas_own_loop_asks() -> None:
+    """Our wrapper costs Optuna's sampler nothing: trial for trial, a sequential search gets
+    exactly the suggestions of Optuna's own ask-and-tell loop with the same seed."""
+    space = Space.from_schema(NUMERIC)
+    ours = create_optimizer("optuna-gp", space, seed=3)
+    study = optuna.create_study(sampler=optuna.samplers.GPSampler(seed=3))
+    history: list[Trial] = []
+    for number in range(1, 15):
+        (flat,) = ours.suggest(history, 1)
+        asked = study.ask()
+        theirs: dict = {}
+        ask_flat(asked, space.root, theirs)
+        assert flat == theirs
+        loss = (flat["x"] - 0.5) ** 2 + abs(np.log10(flat["y"])) + (flat["kind"] == "b")
+        study.tell(asked, loss)
+        history.append(Trial(number, flat, space.nested(flat), TrialStatus.OK, loss=loss))
+
+
 def test_an_unbounded_normal_is_searched_over_three_standard_deviations() -> None:
     space = Space.from_schema(
         obj(shift={"type": "number", "mode": "normal", "mean": 5.0, "stddev": 2.0})

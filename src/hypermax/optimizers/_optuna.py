@@ -62,14 +62,18 @@ def ask_flat(trial: Any, node: Node, flat: Flat) -> None:
         flat[node.path] = node.value
 
 
-def recorded_trial(space: Space, flat: Flat, loss: float) -> Any:
-    """One of our finished trials as a complete Optuna trial."""
+def recorded_trial(space: Space, flat: Flat, loss: float | None) -> Any:
+    """One of our trials as an Optuna trial: complete with its loss, or running without."""
     import optuna
+    from optuna.trial import TrialState
 
     params: dict[str, Any] = {}
     distributions: dict[str, Any] = {}
     _record(space.root, flat, params, distributions)
-    return optuna.trial.create_trial(params=params, distributions=distributions, value=loss)
+    state = TrialState.RUNNING if loss is None else TrialState.COMPLETE
+    return optuna.trial.create_trial(
+        params=params, distributions=distributions, value=loss, state=state
+    )
 
 
 def _record(node: Node, flat: Flat, params: dict[str, Any], distributions: dict[str, Any]) -> None:

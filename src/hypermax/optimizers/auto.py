@@ -44,6 +44,10 @@ class Auto(Optimizer):
         self.gp = create_optimizer(gp, space, seed=self.seed, settings=settings.get(gp))
         self.tpe = create_optimizer("tpe", space, seed=self.seed, settings=settings.get("tpe"))
 
+    def stateless(self) -> None:
+        self.gp.stateless()
+        self.tpe.stateless()
+
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         return self.method_for(history).suggest(history, n)
 

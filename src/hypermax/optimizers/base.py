@@ -50,6 +50,12 @@ class Optimizer(ABC):
         model should run it: methods that schedule budgets add one."""
         return flat
 
+    def stateless(self) -> None:
+        """Told that this instance will not see one growing history (a wrapper creates it for
+        one call, or rewrites earlier losses from call to call): a method that carries work
+        from one call to the next stops doing so."""
+        return None  # nothing is carried by default
+
     def seed_for(self, history: Sequence[Trial], offset: int = 0) -> int:
         """A seed that depends only on the base seed and how far the search has come."""
         sequence = np.random.SeedSequence([self.seed, len(history), offset])

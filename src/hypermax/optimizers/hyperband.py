@@ -154,6 +154,7 @@ class Hyperband(Optimizer):
         told = [replace(t, flat=without_run_keys(t.flat)) for t in informed + running]
         # a seed of its own per call: a random sampler is told nothing and would repeat itself
         sampler = create_optimizer(self.sampler, self.space, seed=self.seed_for(history))
+        sampler.stateless()
         return sampler.suggest(told, count)
 
 

@@ -8,11 +8,13 @@ On conditional spaces it learns only from the parameters every trial shares and 
 at random, and there ``bayesian`` is far ahead; ``auto`` therefore uses it only on spaces
 without branches or variable-length lists, and only where torch is installed.
 
-Each suggestion replays the history into a fresh in-memory study, so a resumed search
-continues exactly (the sampler is seeded from the history). Optuna's sampler ignores running
-trials; to keep parallel suggestions apart they are told to it as finished at the best loss so
-far (the "constant liar", which makes their surroundings uninteresting to expected
-improvement).
+In a sequential search it runs exactly as in Optuna's own loop: one study, asked for each trial
+and told its result, kept between calls (the sampler carries what it learnt from one fit of its
+kernel to the next, which measurably helps it). The study is a function of the history alone:
+a resumed search rebuilds it by asking and telling the finished trials again, so it continues
+exactly. Beside running trials (``parallel``) each suggestion comes from a fresh study told the
+whole history, the running trials as running, which the sampler keeps its suggestions away
+from.
 
 Settings (``search.optuna-gp``): ``startup_trials`` (random trials first, 10),
 ``deterministic`` (the loss has no noise, false).
@@ -43,7 +45,7 @@ def gp_extra_missing() -> list[str]:
 
 @register("optuna-gp")
 class OptunaGP(Optimizer):
-    """Optuna's GPSampler, told our history on every call."""
+    """Optuna's GPSampler, told our history."""
 
     def __init__(self, space: Space, seed: int | None = None, **settings: Any):
         super().__init__(space, seed, **settings)
@@ -55,33 +57,96 @@ class OptunaGP(Optimizer):
             )
         self.startup = int(settings.get("startup_trials", 10))
         self.deterministic = bool(settings.get("deterministic", False))
+        self.follow_sequence = True
+        self._sequence: _Sequence | None = None
+
+    def stateless(self) -> None:
+        self.follow_sequence = False
+        self._sequence = None
 
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
+        fitting = [t for t in history if self.space.fits(t.flat)]
+        running = [t for t in fitting if t.status is TrialStatus.RUNNING]
+        with quiet_optuna():
+            if n == 1 and not running and self.follow_sequence:
+                return [self._next_in_sequence([t for t in fitting if t.status.finished])]
+            return self._replayed(fitting, running, n)
+
+    def _next_in_sequence(self, finished: list[Trial]) -> Flat:
+        """What Optuna's own loop would ask next, had it been told these trials in turn; the
+        loop is kept between calls and rebuilt only when the history is not its continuation
+        (a resumed search, a rewritten history)."""
+        if self._sequence is None or not self._sequence.continued_by(finished):
+            self._sequence = _Sequence(self.space, self._sampler(self.seed))
+        for trial in finished[len(self._sequence.told) :]:
+            self._sequence.tell(trial)
+        return dict(self._sequence.next_flat())
+
+    def _replayed(self, fitting: list[Trial], running: list[Trial], n: int) -> list[Flat]:
+        """Suggestions beside running trials: a fresh study told everything, the running trials
+        as running, which Optuna's sampler keeps its suggestions away from."""
         import optuna
 
-        scored = [
-            t for t in history if t.status.finished and t.has_loss and self.space.fits(t.flat)
-        ]
-        running = [
-            t.flat for t in history if t.status is TrialStatus.RUNNING and self.space.fits(t.flat)
-        ]
-        lie = min((float(t.loss) for t in scored), default=None)  # type: ignore[arg-type]
+        study = optuna.create_study(sampler=self._sampler(self.seed_for(fitting, n)))
+        scored = [t for t in fitting if t.status.finished and t.has_loss]
+        study.add_trials([recorded_trial(self.space, t.flat, t.loss) for t in scored])
+        study.add_trials([recorded_trial(self.space, t.flat, None) for t in running])
         chosen: list[Flat] = []
-        with quiet_optuna():
-            sampler = optuna.samplers.GPSampler(
-                seed=self.seed_for(history),
-                n_startup_trials=self.startup,
-                deterministic_objective=self.deterministic,
-            )
-            study = optuna.create_study(sampler=sampler)
-            study.add_trials([recorded_trial(self.space, t.flat, t.loss) for t in scored])  # type: ignore[arg-type]
-            if lie is not None:
-                study.add_trials([recorded_trial(self.space, flat, lie) for flat in running])
-            for _ in range(n):
-                trial = study.ask()
-                flat: Flat = {}
-                ask_flat(trial, self.space.root, flat)
-                chosen.append(flat)
-                if lie is not None:
-                    study.tell(trial, lie)
+        for _ in range(n):  # each one asked stays running, so the next one avoids it
+            flat: Flat = {}
+            ask_flat(study.ask(), self.space.root, flat)
+            chosen.append(flat)
         return chosen
+
+    def _sampler(self, seed: int) -> Any:
+        import optuna
+
+        return optuna.samplers.GPSampler(
+            seed=seed, n_startup_trials=self.startup, deterministic_objective=self.deterministic
+        )
+
+
+class _Sequence:
+    """An Optuna study driven by ask and tell as in Optuna's own loop: each finished trial of
+    ours answers the question asked before it, or, where it is not what was asked (a default,
+    an ``initial`` set), the question is dropped and the trial added."""
+
+    def __init__(self, space: Space, sampler: Any):
+        import optuna
+
+        self.space = space
+        self.study = optuna.create_study(sampler=sampler)
+        self.told: list[tuple[int, float | None]] = []
+        self.asked: tuple[Any, Flat] | None = None
+
+    def continued_by(self, finished: list[Trial]) -> bool:
+        return [_told_key(t) for t in finished[: len(self.told)]] == self.told
+
+    def tell(self, trial: Trial) -> None:
+        from optuna.trial import TrialState
+
+        asked, flat = self._ask()
+        self.asked = None
+        loss = float(trial.loss) if trial.has_loss else None  # type: ignore[arg-type]
+        if flat == trial.flat:
+            self.study.tell(asked, loss, state=TrialState.FAIL if loss is None else None)
+        else:
+            self.study.tell(asked, state=TrialState.FAIL)
+            if loss is not None:
+                self.study.add_trial(recorded_trial(self.space, trial.flat, loss))
+        self.told.append(_told_key(trial))
+
+    def next_flat(self) -> Flat:
+        return self._ask()[1]
+
+    def _ask(self) -> tuple[Any, Flat]:
+        if self.asked is None:
+            trial = self.study.ask()
+            flat: Flat = {}
+            ask_flat(trial, self.space.root, flat)
+            self.asked = (trial, flat)
+        return self.asked
+
+
+def _told_key(trial: Trial) -> tuple[int, float | None]:
+    return trial.number, float(trial.loss) if trial.has_loss else None  # type: ignore[arg-type]

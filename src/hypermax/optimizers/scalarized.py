@@ -32,6 +32,7 @@ class Scalarized(Optimizer):
         seed: int | None = None,
     ):
         super().__init__(inner.space, seed)
+        inner.stateless()
         self.inner = inner
         self.objectives = objectives
 

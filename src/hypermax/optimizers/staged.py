@@ -107,6 +107,7 @@ class Staged(Optimizer):
             told.append(Trial(trial.number, flat, trial.params, trial.status, loss=trial.loss))
         seed = int(np.random.SeedSequence([self.seed, index]).generate_state(1)[0] % 2**31)
         method = create_optimizer(stage.method, space, seed=seed, settings=stage.settings)
+        method.stateless()
         return [
             {**self.space.flatten(space.nested(flat)), **run_values(flat)}
             for flat in method.suggest(told, count)
