@@ -133,7 +133,9 @@ def test_ctrl_c_records_interrupted_trials_and_leaves_no_process(write_search) -
 
 def test_a_second_run_of_a_running_search_is_refused(write_search) -> None:
     # long enough to still be running when a second hypermax has started up on a busy machine
-    config = write_search(SLOW_MODEL, {**CONFIG, "search": {**CONFIG["search"], "iterations": 60}})
+    # random search: the method plays no part here, and a GP's suggestions would only add time
+    search = {**CONFIG["search"], "iterations": 60, "method": "random"}
+    config = write_search(SLOW_MODEL, {**CONFIG, "search": search})
     results = config.parent / "hypermax_results" / "resume"
     process = start(config)
     wait_for(results, 2)

@@ -18,6 +18,8 @@ METHODS = available_methods()
 SETTINGS: dict[str, dict] = {
     "grid": {"resolution": 2, "max_points": 10**6},
     "bayesian": {"candidates": 100},
+    # auto on these spaces would be optuna-gp again, which has its own rows: its own GP instead
+    "auto": {"optuna_gp": False, "bayesian": {"candidates": 100}},
     "hyperband": {"sampler": "tpe", "max_budget": 9},
 }
 
