@@ -62,6 +62,14 @@ def ask_flat(trial: Any, node: Node, flat: Flat) -> None:
         flat[node.path] = node.value
 
 
+def ask_study(study: Any, space: Space) -> tuple[Any, Flat]:
+    """Ask an Optuna study for a new trial; the trial (still running) and our flat form of it."""
+    trial = study.ask()
+    flat: Flat = {}
+    ask_flat(trial, space.root, flat)
+    return trial, flat
+
+
 def recorded_trial(space: Space, flat: Flat, loss: float | None) -> Any:
     """One of our trials as an Optuna trial: complete with its loss, or running without."""
     import optuna

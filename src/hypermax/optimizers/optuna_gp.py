@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hypermax.optimizers._optuna import (
-    ask_flat,
+    ask_study,
     missing_modules,
     quiet_optuna,
     recorded_trial,
@@ -91,12 +91,8 @@ class OptunaGP(Optimizer):
         scored = [t for t in fitting if t.status.finished and t.has_loss]
         study.add_trials([recorded_trial(self.space, t.flat, t.loss) for t in scored])
         study.add_trials([recorded_trial(self.space, t.flat, None) for t in running])
-        chosen: list[Flat] = []
-        for _ in range(n):  # each one asked stays running, so the next one avoids it
-            flat: Flat = {}
-            ask_flat(study.ask(), self.space.root, flat)
-            chosen.append(flat)
-        return chosen
+        # each one asked stays running, so the next one avoids it
+        return [ask_study(study, self.space)[1] for _ in range(n)]
 
     def _sampler(self, seed: int) -> Any:
         import optuna
@@ -141,10 +137,7 @@ class _Sequence:
 
     def _ask(self) -> tuple[Any, Flat]:
         if self.asked is None:
-            trial = self.study.ask()
-            flat: Flat = {}
-            ask_flat(trial, self.space.root, flat)
-            self.asked = (trial, flat)
+            self.asked = ask_study(self.study, self.space)
         return self.asked
 
 
