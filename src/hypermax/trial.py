@@ -50,6 +50,7 @@ class Trial:
     log_path: str | None = None
     resources: dict[str, Any] = field(default_factory=dict)
     intermediate: list[list[float]] = field(default_factory=list)  # [step, value] reported
+    interruptions: int = 0  # times the search stopped while this trial ran (poison-trial cap)
 
     @property
     def has_loss(self) -> bool:
