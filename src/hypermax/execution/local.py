@@ -39,9 +39,9 @@ from hypermax.execution.monitor import (
     kill_tree,
     log_tail,
     peak_rss,
-    process_rss,
+    process_memory,
     reset_peak_rss,
-    tree_rss,
+    tree_memory,
 )
 from hypermax.execution.python_function import FunctionSource, LoadError
 from hypermax.loss import plain_data
@@ -66,13 +66,14 @@ class Recycling:
         return (
             self.fresh_process
             or (self.max_trials is not None and trials_run >= self.max_trials)
-            or (self.max_idle_ram is not None and tree_rss(pid) - baseline > self.max_idle_ram)
+            or (self.max_idle_ram is not None and tree_memory(pid) - baseline > self.max_idle_ram)
         )
 
 
 def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int) -> None:
     """The loop of one worker process: load the model, then run trials sent over the pipe."""
-    inherited = process_rss(os.getpid())  # pages shared with the search process, not ours
+    # pages shared with the search process are not the trial's: its memory is measured above them
+    inherited = process_memory(os.getpid()), peak_rss()
     die_with_parent()
     if os.getppid() != parent_pid:
         os._exit(1)
@@ -88,7 +89,7 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
     except LoadError as error:
         connection.send(("load_error", error.path, error.message, traceback.format_exc()))
         return
-    connection.send(("ready", inherited))
+    connection.send(("ready", *inherited))
     while True:
         try:
             message = connection.recv()
@@ -181,7 +182,8 @@ class _Worker:
     started: float | None = None  # when the current trial's clock started (after loading)
     trials_run: int = 0
     usage: Usage = field(default_factory=Usage)
-    inherited: float = 0.0  # MiB shared with the search process, not counted as the trial's
+    inherited: float = 0.0  # MiB (PSS) shared with the search process, not the trial's
+    inherited_rss: float = 0.0  # the same as resident memory, the unit of the peak it reports
     ready: bool = False
     load_error: tuple | None = None
 
@@ -238,8 +240,10 @@ class LocalExecutor(Executor):
 
     def _spawn(self) -> _Worker:
         ours, theirs = self._context.Pipe(duplex=True)
+        # not daemonic: a daemonic process may not start processes of its own, and models do
+        # (multiprocessing pools, PyTorch's DataLoader); stop() and PR_SET_PDEATHSIG end it
         process = self._context.Process(
-            target=_worker_main, args=(theirs, self.source, os.getpid()), daemon=True
+            target=_worker_main, args=(theirs, self.source, os.getpid()), daemon=False
         )
         sys.stdout.flush()
         sys.stderr.flush()
@@ -259,7 +263,7 @@ class LocalExecutor(Executor):
         except (EOFError, OSError):
             return None  # the pipe closed: the process's exit tells what happened
         if message[0] == "ready":
-            worker.ready, worker.inherited = True, message[1]
+            worker.ready, worker.inherited, worker.inherited_rss = True, message[1], message[2]
             if worker.request is not None and worker.started is None:
                 worker.started = time.monotonic()
             return ("status",)
@@ -316,7 +320,7 @@ class LocalExecutor(Executor):
                 self._reports.append(Report(*message[1:]))
                 continue
             usage = worker.usage  # the worker's own high-water mark catches any short peak
-            usage.peak_ram = max(usage.peak_ram, message[-1] - worker.inherited)
+            usage.peak_ram = max(usage.peak_ram, message[-1] - worker.inherited_rss)
             if message[0] == "result":
                 return self._finish(worker, OutcomeKind.RESULT, message[3], value=message[2])
             if message[0] == "pruned":

@@ -125,7 +125,7 @@ class Watcher:
         """Update a trial's usage from the process tree rooted at ``pid`` (or that process
         alone, much cheaper than finding descendants). ``baseline`` is memory the root had
         before the trial's code ran (pages shared with the search process after a fork)."""
-        ram, pids = sample_tree(pid) if tree else (process_rss(pid), {pid})
+        ram, pids = sample_tree(pid) if tree else (process_memory(pid), {pid})
         usage.seconds = seconds
         usage.peak_ram = max(usage.peak_ram, ram - baseline)
         if self.gpu is not None and tree:
@@ -261,7 +261,7 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def tree_rss(pid: int) -> float:
+def tree_memory(pid: int) -> float:
     return sample_tree(pid)[0]
 
 
@@ -295,7 +295,18 @@ def peak_rss() -> float:
     return 0.0
 
 
-def process_rss(pid: int) -> float:
+def process_memory(pid: int) -> float:
+    """The memory (MiB) a process uses, with pages it shares with other processes split among
+    them (its proportional set size, PSS, from Linux's ``/proc/PID/smaps_rollup``).
+
+    Resident size (RSS) would count a copy-on-write page once per process that maps it: a
+    model with four forked idle workers would weigh five times what it allocated. Where PSS
+    cannot be read (not Linux, an old kernel), RSS is the fallback.
+    """
+    with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
     try:
         return psutil.Process(pid).memory_info().rss / MIB
     except psutil.Error:
@@ -303,13 +314,12 @@ def process_rss(pid: int) -> float:
 
 
 def sample_tree(pid: int) -> tuple[float, set[int]]:
-    """Resident memory (MiB) of a process and its descendants, and their pids."""
-    total, pids = 0, set()
+    """Memory (MiB, see ``process_memory``) of a process and its descendants, and their pids."""
+    total, pids = 0.0, set()
     for process in _tree(pid):
-        with contextlib.suppress(psutil.Error):
-            total += process.memory_info().rss
-            pids.add(process.pid)
-    return total / MIB, pids
+        total += process_memory(process.pid)
+        pids.add(process.pid)
+    return total, pids
 
 
 def kill_tree(pid: int, grace: float = KILL_GRACE) -> None:
