@@ -107,6 +107,7 @@ def full_trial(number: int = 1, **changes: object) -> Trial:
         log_path="/tmp/hypermax_results/demo/logs/trial-1.log",
         resources={"peak_ram_mib": 123.5, "gpus": [{"index": 0, "peak_mib": 1024}]},
         intermediate=[[0, 0.9], [1, 0.5], [2, 0.125]],
+        interruptions=1,
     )
     return replace(trial, **changes)
 
@@ -282,9 +283,36 @@ def test_mark_interrupted_turns_running_into_interrupted(storage: Storage) -> No
 
     after = {t.number: t.status for t in storage.trials()}
     assert after == {**statuses, 2: TrialStatus.INTERRUPTED, 4: TrialStatus.INTERRUPTED}
-    # Everything else about the trials is kept.
-    assert only_number(storage, 2) == full_trial(number=2, status=TrialStatus.INTERRUPTED)
+    # Everything else about the trials is kept; each counts one more interruption.
+    assert only_number(storage, 2) == full_trial(
+        number=2, status=TrialStatus.INTERRUPTED, interruptions=2
+    )
+    assert only_number(storage, 6).interruptions == 1  # was not running: not counted again
     assert storage.mark_interrupted() == []
+
+
+def test_mark_interrupted_counts_each_interruption_and_sets_finished_at(
+    storage: Storage,
+) -> None:
+    storage.save_trial(Trial(number=1, flat={"x": 1}, params={"x": 1}, started_at=STARTED))
+    before = datetime.now(timezone.utc)
+    assert storage.mark_interrupted() == [1]
+    first = only(storage)
+    assert first.interruptions == 1
+    assert first.finished_at is not None
+    assert before - timedelta(seconds=1) <= first.finished_at <= datetime.now(timezone.utc)
+
+    for expected in (2, 3):  # re-run, and the search dies again
+        storage.save_trial(replace(first, status=TrialStatus.RUNNING, finished_at=None))
+        assert storage.mark_interrupted() == [1]
+        first = only(storage)
+        assert first.interruptions == expected
+
+
+@pytest.mark.parametrize("count", [0, 1, 7])
+def test_interruptions_round_trip(storage: Storage, count: int) -> None:
+    storage.save_trial(full_trial(interruptions=count))
+    assert only(storage).interruptions == count
 
 
 def only_number(storage: Storage, number: int) -> Trial:
@@ -521,3 +549,15 @@ def test_a_database_from_before_intermediate_values_opens_and_keeps_its_trials(
         assert only(storage) == full_trial(intermediate=[])
         storage.save_trial(full_trial(2))
         assert storage.trials()[1].intermediate == [[0, 0.9], [1, 0.5], [2, 0.125]]
+
+
+def test_a_database_from_before_interruptions_gains_the_column(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    with SQLStorage(url, "old") as storage:
+        storage.save_trial(full_trial(status=TrialStatus.RUNNING))
+    with sqlite3.connect(tmp_path / "hypermax.db") as db:  # as an earlier hypermax wrote it
+        db.execute("ALTER TABLE hypermax_trials DROP COLUMN interruptions")
+    with SQLStorage(url, "old") as storage:
+        assert only(storage) == full_trial(status=TrialStatus.RUNNING, interruptions=0)
+        assert storage.mark_interrupted() == [1]
+        assert only(storage).interruptions == 1

@@ -43,7 +43,10 @@ class Storage(ABC):
 
     @abstractmethod
     def mark_interrupted(self) -> list[int]:
-        """Turn trials left ``running`` by a dead search into ``interrupted``; their numbers."""
+        """Turn trials left ``running`` by a dead search into ``interrupted``; their numbers.
+
+        Each such trial's ``interruptions`` grows by one (so a trial that keeps killing the
+        search can be capped) and its ``finished_at`` is set when it had none."""
 
     @abstractmethod
     def rename_search(self, new_name: str) -> None:

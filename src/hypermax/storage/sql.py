@@ -70,6 +70,8 @@ trials_table = Table(
     Column("resources", JSON, nullable=False),
     # [step, value] pairs the model reported while it ran (hypermax.report)
     Column("intermediate", JSON, nullable=True),
+    # times the search died while the trial ran (poison-trial cap); NULL in older databases
+    Column("interruptions", Integer, nullable=True),
 )
 _TRIAL_FIELDS = [c.name for c in trials_table.columns if c.name != "search_id"]
 # Built once: constructing statements per write cost more than running them.
@@ -207,6 +209,7 @@ class SQLStorage(Storage):
     def _trial(row: Any) -> Trial:
         values = dict(row)
         values["intermediate"] = values["intermediate"] or []
+        values["interruptions"] = values["interruptions"] or 0
         values["status"] = TrialStatus(values["status"])
         values["started_at"] = _aware(values["started_at"])
         values["finished_at"] = _aware(values["finished_at"])
@@ -221,7 +224,15 @@ class SQLStorage(Storage):
                 connection.execute(select(trials_table.c.number).where(running)).scalars()
             )
             connection.execute(
-                update(trials_table).where(running).values(status=TrialStatus.INTERRUPTED.value)
+                update(trials_table)
+                .where(running)
+                .values(
+                    status=TrialStatus.INTERRUPTED.value,
+                    interruptions=func.coalesce(trials_table.c.interruptions, 0) + 1,
+                    finished_at=func.coalesce(
+                        trials_table.c.finished_at, _utc(datetime.now(timezone.utc))
+                    ),
+                )
             )
         return numbers
 
