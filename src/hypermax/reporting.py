@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from multiprocessing.connection import Connection
 
+from hypermax.execution.channel import send_message
+
 
 class TrialPruned(Exception):
     """Raised by ``report()`` in a trial the search has stopped early."""
@@ -29,7 +31,7 @@ def report(value: float, step: int | None = None) -> None:
         return
     step = _reports if step is None else int(step)
     _reports += 1
-    _channel.send(("report", _number, step, float(value)))
+    send_message(_channel, "report", _number, step, float(value))
     while _channel.poll(0):
         if _channel.recv() == ("prune", _number):
             raise TrialPruned(f"trial {_number} stopped early at step {step}")

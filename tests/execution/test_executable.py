@@ -60,6 +60,22 @@ elif mode == "segfault":
     ctypes.string_at(0)
 elif mode == "nan":
     print("nan")
+elif mode in ("daemon", "silent_daemon"):
+    if os.fork() == 0:  # the classic daemon: leave the session, fork again, keep stdout
+        os.setsid()
+        if os.fork() == 0:
+            with open("daemon.pid.tmp", "w") as f:
+                f.write(str(os.getpid()))
+            os.rename("daemon.pid.tmp", "daemon.pid")
+            while True:
+                if mode == "daemon":
+                    print("the daemon is still writing", flush=True)
+                time.sleep(0.01)
+        os._exit(0)
+    while not os.path.exists("daemon.pid"):
+        time.sleep(0.01)
+    print(1.0, flush=True)
+    time.sleep(params.get("linger", 0))
 """
 
 
@@ -209,3 +225,42 @@ def test_the_log_is_written_as_output_arrives(program: Path) -> None:
         while "params" not in log.read_text() and time.monotonic() < deadline:
             executor.wait(0.1)
         assert "params" in log.read_text()
+
+
+def _daemon_ended(folder: Path) -> bool:
+    pid = int((folder / "daemon.pid").read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("mode", ["daemon", "silent_daemon"])
+def test_a_daemon_that_left_the_session_ends_with_its_trial(program: Path, mode: str) -> None:
+    """setsid and a double fork re-parent it to init, out of the trial's tree and group; the
+    one that keeps writing to the inherited stdout once hung the search for good."""
+    started = time.monotonic()
+    outcome = run(program, {"mode": mode})
+    assert outcome.kind is OutcomeKind.RESULT, outcome.error
+    assert outcome.value == 1.0
+    assert time.monotonic() - started < 5
+    assert _daemon_ended(program)
+
+
+def test_the_time_limit_fires_while_a_daemon_writes(program: Path) -> None:
+    outcome = run(program, {"mode": "daemon", "linger": 60}, limits=Limits(max_time=1.0))
+    assert outcome.kind is OutcomeKind.KILLED
+    assert _daemon_ended(program)
+
+
+def test_stopping_the_search_ends_a_daemon_of_a_running_trial(program: Path) -> None:
+    executor = ExecutableExecutor([sys.executable, "program.py"], program)
+    executor.start()
+    executor.submit(TrialRequest(1, {"mode": "daemon", "linger": 60}, program / "t1.log"))
+    deadline = time.monotonic() + 10
+    while not (program / "daemon.pid").exists() and time.monotonic() < deadline:
+        executor.wait(0.1)
+    assert executor.stop() == [1]
+    assert _daemon_ended(program)

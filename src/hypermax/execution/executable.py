@@ -4,7 +4,8 @@ The program gets its parameters three ways: JSON on stdin, a JSON file named by 
 ``HYPERMAX_PARAMS_FILE`` environment variable, and (with ``arguments: true``) ``--name=value``
 arguments with flat dotted names. Its result is the last line of stdout that is a number or a
 JSON object; everything it prints goes to the trial's log as it arrives, so output of any size
-costs no memory. A non-zero exit fails the trial with the tail of stderr. A line
+costs no memory, and output still coming once it exited (from a process it left behind) is
+not waited for. A non-zero exit fails the trial with the tail of stderr. A line
 ``hypermax-report STEP VALUE`` reports an intermediate value (``hypermax.report`` for programs);
 a trial stopped early for poor values is ended like a killed one.
 """
@@ -26,6 +27,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
+
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.execution.base import Executor, OutcomeKind, Report, TrialOutcome, TrialRequest
 from hypermax.execution.monitor import (
@@ -36,8 +39,11 @@ from hypermax.execution.monitor import (
     die_with_parent,
     exit_description,
 )
+from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, new_tag_prefix, tagged
 
 READ_SIZE = 65536
+DRAIN_SECONDS = 1.0  # reading what is left once the program exited, at most
+ESCAPE_SCAN_INTERVAL = 1.0  # how often to look for processes that left a trial's tree
 LONGEST_RESULT_LINE = 1024 * 1024
 STDERR_TAIL = 4000
 REPORT_PREFIX = "hypermax-report "
@@ -81,7 +87,9 @@ class _Run:
     process: subprocess.Popen[bytes]
     log: IO[bytes]
     started: float
+    tag: str  # in the environment of every process the trial starts
     usage: Usage = field(default_factory=Usage)
+    escaped: list[psutil.Process] = field(default_factory=list)  # left its process group
     partial: bytes = b""
     overlong: bool = False  # the current line passed LONGEST_RESULT_LINE: not a result
     result: Any = None
@@ -127,8 +135,14 @@ class _Run:
     def stderr_text(self) -> str:
         return b"".join(self.stderr_tail).decode("utf-8", "replace")[-STDERR_TAIL:]
 
+    def end_leftovers(self) -> None:
+        """End whatever the program left running: its process group, and the processes that
+        escaped it (found by the trial's tag)."""
+        _end_group(self.process.pid)
+        kill_all([*self.escaped, *tagged(self.tag).get(self.tag, [])])
+
     def close(self) -> None:
-        _end_group(self.process.pid)  # whatever the program left running ends with it
+        self.end_leftovers()
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
@@ -145,12 +159,15 @@ class ExecutableExecutor(Executor):
         capacity: int = 1,
         limits: Limits | None = None,
         arguments: bool = False,
+        ledger: Ledger | None = None,
     ):
         self.argv = command_argv(command)
         self.base_dir = base_dir
         self.capacity = capacity
         self.arguments = arguments
-        self.watcher = Watcher(limits or Limits())
+        self.watcher = Watcher(limits or Limits(), ledger)
+        self._tag_prefix = new_tag_prefix()
+        self._last_scan = 0.0
         self._runs: list[_Run] = []
         self._dying: list[_Run] = []  # killed programs, to reap and close
         self._ended_outside_wait: list[TrialOutcome] = []
@@ -181,6 +198,7 @@ class ExecutableExecutor(Executor):
             **os.environ,
             "HYPERMAX_PARAMS_FILE": str(params_file),
             "HYPERMAX_TRIAL": str(request.number),
+            TAG_VARIABLE: f"{self._tag_prefix}:{request.number}",
         }
         try:
             with open(params_file, "rb") as stdin:
@@ -205,7 +223,7 @@ class ExecutableExecutor(Executor):
             )
             return
         log = open(request.log_path, "ab", buffering=0)  # noqa: SIM115 - closed with the run
-        self._runs.append(_Run(request, process, log, time.monotonic()))
+        self._runs.append(_Run(request, process, log, time.monotonic(), environment[TAG_VARIABLE]))
 
     def wait(self, timeout: float) -> list[TrialOutcome]:
         outcomes, self._ended_outside_wait = self._ended_outside_wait, []
@@ -242,7 +260,8 @@ class ExecutableExecutor(Executor):
 
     def _stop_run(self, run: _Run, kind: OutcomeKind, error: str | None) -> TrialOutcome:
         """End a running program from outside (a limit, early stopping); it is reaped later."""
-        self.watcher.terminator.end(run.process.pid)
+        escaped = [*run.escaped, *tagged(run.tag).get(run.tag, [])]
+        self.watcher.terminator.end(run.process.pid, also=escaped)
         self._runs.remove(run)
         self._dying.append(run)
         seconds = time.monotonic() - run.started
@@ -278,12 +297,14 @@ class ExecutableExecutor(Executor):
         return self._end(run, OutcomeKind.RESULT, seconds, value=run.result)
 
     def _drain(self, run: _Run) -> None:
-        """Read what is left after the program exited; a child still holding the pipes open
-        is ended with the trial."""
-        _end_group(run.process.pid)
-        for stream in run.open_streams():
-            while stream.fileno() not in run.ended and wait([stream.fileno()], timeout=1.0):
-                run.read(stream)
+        """Read what is left after the program exited, for ``DRAIN_SECONDS`` at most: the
+        processes it left behind end first, and one that still holds the pipes open (it wiped
+        the tag from its environment) cannot hold up the search."""
+        run.end_leftovers()
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while (streams := run.open_streams()) and (left := deadline - time.monotonic()) > 0:
+            for fd in wait([stream.fileno() for stream in streams], timeout=left):
+                run.read(next(s for s in streams if s.fileno() == fd))
 
     def _end(self, run: _Run, kind: OutcomeKind, seconds: float, **details: Any) -> TrialOutcome:
         run.close()
@@ -293,8 +314,13 @@ class ExecutableExecutor(Executor):
         )
 
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
+        if now - self._last_scan >= ESCAPE_SCAN_INTERVAL:
+            self._last_scan = now
+            escaped = tagged(self._tag_prefix)
+            for run in self._runs:
+                run.escaped = escaped.get(run.tag, [])
         for run in self._runs:
-            self.watcher.sample(run.usage, run.process.pid, now - run.started)
+            self.watcher.sample(run.usage, run.process.pid, now - run.started, escaped=run.escaped)
         kills = self.watcher.limits.breaches({run: run.usage for run in self._runs})
         outcomes = []
         for run in list(self._runs):
@@ -316,6 +342,8 @@ class ExecutableExecutor(Executor):
         self._dying += self._runs
         self._runs = []
         self.watcher.terminator.finish()
+        kill_all(p for processes in tagged(self._tag_prefix).values() for p in processes)
+        self.watcher.ledger.end_leftovers()
         for run in self._dying:
             _end_group(run.process.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -27,6 +28,7 @@ import psutil
 from hypermax import reporting
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.execution.base import Executor, OutcomeKind, Report, TrialOutcome, TrialRequest
+from hypermax.execution.channel import ChannelError, Receiver, send_message
 from hypermax.execution.monitor import (
     SAMPLE_INTERVAL,
     Limits,
@@ -43,6 +45,7 @@ from hypermax.execution.monitor import (
     reset_peak_rss,
     tree_memory,
 )
+from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, new_tag_prefix, tagged
 from hypermax.execution.python_function import FunctionSource, LoadError
 from hypermax.loss import plain_data
 
@@ -87,9 +90,9 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
     try:
         function = source.load()
     except LoadError as error:
-        connection.send(("load_error", error.path, error.message, traceback.format_exc()))
+        send_message(connection, "load_error", error.path, error.message, traceback.format_exc())
         return
-    connection.send(("ready", *inherited))
+    send_message(connection, "ready", *inherited)
     while True:
         try:
             message = connection.recv()
@@ -99,14 +102,18 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
             return
         if message[0] == "prune":
             continue  # it came after its trial had ended
-        number, params, log_path = message
+        number, params, log_path, tag = message
+        os.environ[TAG_VARIABLE] = tag  # programs the trial runs inherit it (see processes.py)
         _reset_signals()  # a trial may have changed them; the next one starts clean
         reporting.begin_trial(connection, number)
         try:
             outcome = _run_one(function, number, params, log_path)
         finally:
             reporting.end_trial()
-        connection.send(outcome)
+        try:
+            send_message(connection, *outcome)
+        except (ValueError, RecursionError) as error:  # too large, or nested too deep
+            send_message(connection, "error", number, str(error), "", *outcome[-2:])
 
 
 def _reset_signals() -> None:
@@ -186,6 +193,19 @@ class _Worker:
     inherited_rss: float = 0.0  # the same as resident memory, the unit of the peak it reports
     ready: bool = False
     load_error: tuple | None = None
+    receiver: Receiver = field(init=False)
+    pending: deque[tuple] = field(default_factory=deque)  # received, not yet handled
+    garbled: str | None = None  # what was wrong with the last thing the worker sent
+    tag: str = ""  # of the current trial, in the environment of the programs it runs
+    seen: list[psutil.Process] = field(default_factory=list)  # in its tree when sampled
+
+    def leftovers(self) -> list[psutil.Process]:
+        """Processes of the current trial that may have left the worker's tree: those seen in
+        it, and the programs carrying the trial's tag."""
+        return [*self.seen, *tagged(self.tag).get(self.tag, [])] if self.tag else self.seen
+
+    def __post_init__(self) -> None:
+        self.receiver = Receiver(self.connection)
 
     def elapsed(self, now: float) -> float:
         return now - self.started if self.started is not None else 0.0
@@ -200,11 +220,13 @@ class LocalExecutor(Executor):
         capacity: int = 1,
         limits: Limits | None = None,
         recycling: Recycling | None = None,
+        ledger: Ledger | None = None,
     ):
         self.source = source
         self.capacity = capacity
         self.recycling = recycling or Recycling()
-        self.watcher = Watcher(limits or Limits())
+        self.watcher = Watcher(limits or Limits(), ledger)
+        self._tag_prefix = new_tag_prefix()
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
@@ -254,14 +276,25 @@ class LocalExecutor(Executor):
         return worker
 
     def _receive_if_any(self, worker: _Worker, timeout: float = 0.0) -> tuple | None:
-        """Read one waiting message: None when there is none (or the pipe closed), ``("status",)``
-        after a status message updated the worker, else a trial's outcome."""
-        try:
-            if not worker.connection.poll(timeout):
-                return None
-            message = worker.connection.recv()
-        except (EOFError, OSError):
-            return None  # the pipe closed: the process's exit tells what happened
+        """The next message the worker sent: None when none has arrived (or the pipe closed,
+        or it sent garbage: see ``garbled``), ``("status",)`` after a status message updated
+        the worker, else a trial's report or outcome."""
+        if not worker.pending and worker.garbled is None:
+            if timeout and not worker.receiver.closed:
+                wait([worker.connection], timeout)
+            try:
+                worker.pending.extend(worker.receiver.receive())
+            except ChannelError as error:
+                worker.garbled = str(error)
+        if not worker.pending:
+            return None
+        message = worker.pending.popleft()
+        if message[0] not in ("ready", "load_error") and (
+            worker.request is None or message[1] != worker.request.number
+        ):
+            worker.garbled, message = f"a message about trial {message[1]}", None
+            worker.pending.clear()
+            return None
         if message[0] == "ready":
             worker.ready, worker.inherited, worker.inherited_rss = True, message[1], message[2]
             if worker.request is not None and worker.started is None:
@@ -281,9 +314,12 @@ class LocalExecutor(Executor):
         worker.request = request
         worker.started = time.monotonic() if worker.ready else None
         worker.usage = Usage()
+        worker.tag, worker.seen = f"{self._tag_prefix}:{request.number}", []
         # if the worker just died, wait() reports the trial through the worker's exit
         with contextlib.suppress(OSError):
-            worker.connection.send((request.number, request.params, str(request.log_path)))
+            worker.connection.send(
+                (request.number, request.params, str(request.log_path), worker.tag)
+            )
 
     def wait(self, timeout: float) -> list[TrialOutcome]:
         self._reap()
@@ -291,7 +327,8 @@ class LocalExecutor(Executor):
         if not busy:
             return []
         ready = wait(
-            [w.connection for w in busy] + [w.process.sentinel for w in busy],
+            [w.connection for w in busy if not w.receiver.closed]
+            + [w.process.sentinel for w in busy],
             timeout=min(timeout, SAMPLE_INTERVAL),
         )
         outcomes = [o for o in (self._collect(w, ready) for w in busy) if o is not None]
@@ -334,6 +371,17 @@ class LocalExecutor(Executor):
             return self._finish(
                 worker, OutcomeKind.ERROR, 0.0, error=f"{path}: {text}", traceback=trace
             )
+        if worker.garbled is not None:
+            self._retire(worker)
+            return self._finish(
+                worker,
+                OutcomeKind.ERROR,
+                worker.elapsed(time.monotonic()),
+                error="the worker's pipe to the search carried something that is not a "
+                f"hypermax message ({worker.garbled}); did the model write to a file "
+                "descriptor it did not open? Its worker was replaced",
+                traceback=log_tail(request.log_path) or None,
+            )
         if worker.process.sentinel in ready or not worker.process.is_alive():
             worker.process.join(1.0)
             elapsed = worker.elapsed(time.monotonic())
@@ -371,7 +419,7 @@ class LocalExecutor(Executor):
     def _enforce_limits(self, now: float) -> list[TrialOutcome]:
         busy = [w for w in self._workers if w.request is not None]
         for worker in busy:
-            self.watcher.sample(
+            worker.seen = self.watcher.sample(
                 worker.usage, worker.process.pid, worker.elapsed(now), worker.inherited
             )
         kills = self.watcher.limits.breaches({w: w.usage for w in busy})
@@ -396,7 +444,9 @@ class LocalExecutor(Executor):
             self._workers.remove(worker)
         worker.connection.close()
         if worker.process.is_alive():
-            self.watcher.terminator.end(worker.process.pid)
+            self.watcher.terminator.end(worker.process.pid, also=worker.leftovers())
+        else:  # it died: what its trial started was re-parented out of its tree
+            kill_all(worker.leftovers())
         self._dying.append(worker.process)
 
     def _reap(self) -> None:
@@ -416,6 +466,8 @@ class LocalExecutor(Executor):
                 worker.process.join(0.2)
             self._retire(worker)
         self.watcher.terminator.finish()
+        kill_all(p for processes in tagged(self._tag_prefix).values() for p in processes)
+        self.watcher.ledger.end_leftovers()
         for process in self._dying:
             process.join(1.0)
             if process.exitcode is None:

@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import psutil
 
 from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.execution.processes import Ledger
 
 MIB = 1024 * 1024
 SAMPLE_INTERVAL = 0.1
@@ -100,16 +101,20 @@ def watch_gpu(limits: Limits) -> GpuMemory | None:
 
 class Watcher:
     """What every local executor needs to watch its trials: sampling every
-    ``SAMPLE_INTERVAL`` at most, the limits, GPU memory, and ending trees without blocking."""
+    ``SAMPLE_INTERVAL`` at most, the limits, GPU memory, ending trees without blocking, and
+    the ledger of the processes trials started."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, ledger: Ledger | None = None):
         self.limits = limits
+        self.ledger = ledger or Ledger()
         self.gpu: GpuMemory | None = None
         self.terminator = Terminator()
         self._last_sample = 0.0
 
     def start(self) -> None:
+        """Check the GPU limit can be enforced; end what a killed earlier run left running."""
         self.gpu = watch_gpu(self.limits)
+        self.ledger.end_leftovers()
 
     def due(self, now: float) -> bool:
         """True at most once per sample interval; also moves pending terminations along."""
@@ -120,16 +125,28 @@ class Watcher:
         return True
 
     def sample(
-        self, usage: Usage, pid: int, seconds: float, baseline: float = 0.0, tree: bool = True
-    ) -> None:
+        self,
+        usage: Usage,
+        pid: int,
+        seconds: float,
+        baseline: float = 0.0,
+        tree: bool = True,
+        escaped: Sequence[psutil.Process] = (),
+    ) -> list[psutil.Process]:
         """Update a trial's usage from the process tree rooted at ``pid`` (or that process
-        alone, much cheaper than finding descendants). ``baseline`` is memory the root had
-        before the trial's code ran (pages shared with the search process after a fork)."""
-        ram, pids = sample_tree(pid) if tree else (process_memory(pid), {pid})
+        alone, much cheaper than finding descendants) and the processes that ``escaped`` it;
+        the processes found. ``baseline`` is memory the root had before the trial's code ran
+        (pages shared with the search process after a fork)."""
+        found = [*_tree(pid), *escaped] if tree else []
+        processes = list({process.pid: process for process in found}.values())
+        self.ledger.record(processes)
+        ram = sum(process_memory(p.pid) for p in processes) if tree else process_memory(pid)
         usage.seconds = seconds
         usage.peak_ram = max(usage.peak_ram, ram - baseline)
         if self.gpu is not None and tree:
+            pids = {p.pid for p in processes}
             usage.peak_gpu_ram = max(usage.peak_gpu_ram, self.gpu.used_mib(pids))
+        return processes
 
 
 class Terminator:
@@ -142,8 +159,9 @@ class Terminator:
         self.grace = grace
         self._pending: list[tuple[list[psutil.Process], float]] = []
 
-    def end(self, pid: int) -> None:
-        processes = _tree(pid)
+    def end(self, pid: int, also: Sequence[psutil.Process] = ()) -> None:
+        """End the tree of ``pid`` and the processes ``also`` (found outside it)."""
+        processes = [*_tree(pid), *also]
         for process in processes:
             with contextlib.suppress(psutil.Error):
                 process.terminate()
@@ -262,7 +280,8 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 
 def tree_memory(pid: int) -> float:
-    return sample_tree(pid)[0]
+    """Memory (MiB, see ``process_memory``) of a process and its descendants."""
+    return sum(process_memory(process.pid) for process in _tree(pid))
 
 
 def has_children(pid: int) -> bool:
@@ -311,15 +330,6 @@ def process_memory(pid: int) -> float:
         return psutil.Process(pid).memory_info().rss / MIB
     except psutil.Error:
         return 0.0
-
-
-def sample_tree(pid: int) -> tuple[float, set[int]]:
-    """Memory (MiB, see ``process_memory``) of a process and its descendants, and their pids."""
-    total, pids = 0.0, set()
-    for process in _tree(pid):
-        total += process_memory(process.pid)
-        pids.add(process.pid)
-    return total, pids
 
 
 def kill_tree(pid: int, grace: float = KILL_GRACE) -> None:
