@@ -55,10 +55,11 @@ def optimize(
     if function_options:
         data["function"] = {"type": "python_function", **dict(function_options)}
     config = config_from_dict(data, require_function=False)
-    executor = executor_for(config, function=function)
     if name or storage:
+        executor = executor_for(config, function=function)
         return Search(config, executor, listeners=listeners).run()
     scratch = Path(tempfile.mkdtemp(prefix="hypermax-"))
+    executor = executor_for(config, function=function, results_dir=scratch)
     with SQLStorage("sqlite://", config.search.name) as memory:
         return Search(
             config, executor, storage=memory, results_dir=scratch, listeners=listeners

@@ -8,7 +8,6 @@ can be killed at any time and resumed by running it again.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import threading
 import time
@@ -25,6 +24,7 @@ from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRe
 from hypermax.execution.executable import ExecutableExecutor
 from hypermax.execution.local import LocalExecutor, Recycling
 from hypermax.execution.monitor import Limits
+from hypermax.execution.processes import LEDGER_NAME, Ledger, end_leftovers
 from hypermax.execution.python_function import FunctionSource
 from hypermax.loss import compute_loss
 from hypermax.optimizers import Optimizer, create_optimizer
@@ -34,12 +34,15 @@ from hypermax.pareto import objectives, pareto_front
 from hypermax.pruning import EarlyStopping
 from hypermax.space import point_key
 from hypermax.storage import SQLStorage, Storage, sqlite_url
+from hypermax.storage.base import file_error
 from hypermax.storage.export import pareto_dicts, write_atomic, write_results_files
-from hypermax.storage.results import read_results
+from hypermax.storage.results import make_results_dir, read_results
+from hypermax.storage.sql import file_lock, results_lock_path
 from hypermax.trial import Trial, TrialStatus, best_trial
 
 POLL_SECONDS = 0.5
 FILES_INTERVAL = 1.0
+MAX_RERUNS = 2  # of a trial the search stopped while it ran: one that kills the search fails
 
 
 @dataclass
@@ -77,9 +80,15 @@ class SearchResult:
         return self.best.loss if self.best else None
 
 
-def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -> Executor:
+def executor_for(
+    config: Config,
+    function: Callable[[Any], Any] | None = None,
+    results_dir: Path | None = None,
+) -> Executor:
     """The executor for a config's ``function`` section: warm Python workers for a function
-    (or ``function``, a callable), one process per trial for an executable."""
+    (or ``function``, a callable), one process per trial for an executable. It lists the
+    processes of trials in ``results_dir`` (the config's by default), for a resumed search to
+    end those a killed one left running."""
     spec = config.function or FunctionConfig()
     limits = Limits(
         max_time=spec.auto_kill_max_time,
@@ -87,9 +96,10 @@ def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -
         max_system_ram=spec.auto_kill_max_system_ram,
         max_gpu_ram=spec.auto_kill_max_gpu_ram,
     )
+    ledger = Ledger((results_dir or config.results_dir) / LEDGER_NAME)
     if function is None and spec.type == "executable" and spec.command:
         return ExecutableExecutor(
-            spec.command, config.base_dir, config.search.parallel, limits, spec.arguments
+            spec.command, config.base_dir, config.search.parallel, limits, spec.arguments, ledger
         )
     if function is not None:
         source = FunctionSource(function=function)
@@ -104,36 +114,53 @@ def executor_for(config: Config, function: Callable[[Any], Any] | None = None) -
         max_trials=spec.max_trials_per_worker,
         max_idle_ram=spec.worker_max_ram,
     )
-    return LocalExecutor(
-        source, capacity=config.search.parallel, limits=limits, recycling=recycling
-    )
+    return LocalExecutor(source, config.search.parallel, limits, recycling, ledger=ledger)
 
 
 def start_over(config: Config) -> list[str]:
-    """``--fresh``: move earlier results aside (never delete them); says what moved where."""
+    """``--fresh``: move earlier results aside (never delete them); says what moved where.
+
+    Under the run lock, so the results of a run in progress are never moved: that run keeps
+    them and this one is refused, as a second run is."""
+    folder = config.results_dir
+    make_results_dir(folder.parent)  # the lock lives beside the results folder
+    if config.search.storage:
+        with open_storage(config, folder) as storage, storage.writer_lock():
+            return _move_aside(config, folder, storage)
+    with file_lock(results_lock_path(folder), config.search.name):
+        return _move_aside(config, folder, None)
+
+
+def _move_aside(config: Config, folder: Path, storage: Storage | None) -> list[str]:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     moved = []
-    folder = config.results_dir
     suffix, counter = stamp, 1
     while folder.with_name(f"{folder.name}.old-{suffix}").exists():
         suffix, counter = f"{stamp}-{counter}", counter + 1
-    stamp = suffix
     if folder.exists():
-        target = folder.with_name(f"{folder.name}.old-{stamp}")
-        shutil.move(str(folder), str(target))
+        target = folder.with_name(f"{folder.name}.old-{suffix}")
+        try:
+            folder.rename(target)  # same parent: atomic, never a copy
+        except OSError as error:
+            raise file_error(error, folder, "moved aside") from error
         moved.append(f"earlier results moved to {target}")
-    if config.search.storage:
-        with open_storage(config, folder) as storage:
-            if storage.trials():
-                storage.rename_search(f"{config.search.name}.old-{stamp}")
-                moved.append(f"earlier trials in the database renamed to {storage.search_name!r}")
+    if storage is not None and storage.trials():
+        storage.rename_search(f"{config.search.name}.old-{suffix}")
+        moved.append(f"earlier trials in the database renamed to {storage.search_name!r}")
     return moved
 
 
 def open_storage(config: Config, results_dir: Path, create: bool = True) -> SQLStorage:
-    """The search's storage: ``search.storage`` if set, else SQLite in the results folder."""
-    url = config.search.storage or sqlite_url(results_dir)
-    return SQLStorage(url, config.search.name, create=create)
+    """The search's storage: ``search.storage`` if set, else SQLite in the results folder
+    (whose run lock lives beside the folder). ``create=False`` reads only."""
+    if config.search.storage:
+        return SQLStorage(config.search.storage, config.search.name, create=create)
+    return SQLStorage(
+        sqlite_url(results_dir),
+        config.search.name,
+        create=create,
+        lock_path=results_lock_path(results_dir),
+    )
 
 
 def optimizer_for(config: Config) -> Optimizer:
@@ -200,10 +227,11 @@ class Search:
     def run(self) -> SearchResult:
         """Run until ``iterations`` trials have finished; Ctrl-C records running ones as
         interrupted (they run again on resume) and re-raises."""
-        self.results_dir.mkdir(parents=True, exist_ok=True)
+        make_results_dir(self.results_dir)
         storage = self._storage or open_storage(self.config, self.results_dir)
         try:
             with storage.writer_lock():
+                end_leftovers(self.results_dir / LEDGER_NAME)  # of a run killed by kill -9
                 self.executor.start()
                 return self._run(storage)
         finally:
@@ -218,6 +246,7 @@ class Search:
         storage.save_config(saved)
         write_atomic(self.results_dir / "config.json", _json(saved))
         self.trials = {t.number: t for t in storage.trials()}
+        self._fail_poison_trials(storage)
         self._finished = sum(1 for t in self.trials.values() if t.status.finished)
         self._best = best_trial(self._ordered())
         self._write_files(force=True)
@@ -248,12 +277,26 @@ class Search:
                     if trial.status is TrialStatus.RUNNING:
                         trial.status = TrialStatus.INTERRUPTED
                         trial.finished_at = _now()
+                        trial.interruptions += 1
                         storage.save_trial(trial)
                 self._write_files(force=True)
             raise
         self._write_files(force=True)
         self._emit("finished")
         return SearchResult(self._ordered(), self.results_dir, self._front())
+
+    def _fail_poison_trials(self, storage: Storage) -> None:
+        """Record as failed the interrupted trials already re-run ``MAX_RERUNS`` times: a
+        trial that kills or interrupts the search would otherwise run first on every resume,
+        and the search would never finish."""
+        for trial in self._ordered():
+            if trial.status is TrialStatus.INTERRUPTED and trial.interruptions > MAX_RERUNS:
+                trial.status = TrialStatus.FAILED
+                trial.error = (
+                    f"interrupted the search {trial.interruptions} times (the search stopped "
+                    "while this trial ran, each time it ran): not run again"
+                )
+                storage.save_trial(trial)
 
     def upcoming(self, history: list[Trial], count: int) -> list[dict[str, Any]]:
         """The next ``count`` new flat parameter sets a run would try after ``history``:

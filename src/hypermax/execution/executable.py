@@ -39,7 +39,7 @@ from hypermax.execution.monitor import (
     die_with_parent,
     exit_description,
 )
-from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, new_tag_prefix, tagged
+from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, tagged
 
 READ_SIZE = 65536
 DRAIN_SECONDS = 1.0  # reading what is left once the program exited, at most
@@ -166,7 +166,7 @@ class ExecutableExecutor(Executor):
         self.capacity = capacity
         self.arguments = arguments
         self.watcher = Watcher(limits or Limits(), ledger)
-        self._tag_prefix = new_tag_prefix()
+        self._tag_prefix = self.watcher.ledger.tag_prefix
         self._last_scan = 0.0
         self._runs: list[_Run] = []
         self._dying: list[_Run] = []  # killed programs, to reap and close
@@ -343,7 +343,7 @@ class ExecutableExecutor(Executor):
         self._runs = []
         self.watcher.terminator.finish()
         kill_all(p for processes in tagged(self._tag_prefix).values() for p in processes)
-        self.watcher.ledger.end_leftovers()
+        self.watcher.ledger.end_recorded()
         for run in self._dying:
             _end_group(run.process.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):

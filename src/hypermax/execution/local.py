@@ -45,7 +45,7 @@ from hypermax.execution.monitor import (
     reset_peak_rss,
     tree_memory,
 )
-from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, new_tag_prefix, tagged
+from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, tagged
 from hypermax.execution.python_function import FunctionSource, LoadError
 from hypermax.loss import plain_data
 
@@ -226,7 +226,7 @@ class LocalExecutor(Executor):
         self.capacity = capacity
         self.recycling = recycling or Recycling()
         self.watcher = Watcher(limits or Limits(), ledger)
-        self._tag_prefix = new_tag_prefix()
+        self._tag_prefix = self.watcher.ledger.tag_prefix
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
@@ -467,7 +467,7 @@ class LocalExecutor(Executor):
             self._retire(worker)
         self.watcher.terminator.finish()
         kill_all(p for processes in tagged(self._tag_prefix).values() for p in processes)
-        self.watcher.ledger.end_leftovers()
+        self.watcher.ledger.end_recorded()
         for process in self._dying:
             process.join(1.0)
             if process.exitcode is None:

@@ -112,9 +112,7 @@ class Watcher:
         self._last_sample = 0.0
 
     def start(self) -> None:
-        """Check the GPU limit can be enforced; end what a killed earlier run left running."""
         self.gpu = watch_gpu(self.limits)
-        self.ledger.end_leftovers()
 
     def due(self, now: float) -> bool:
         """True at most once per sample interval; also moves pending terminations along."""

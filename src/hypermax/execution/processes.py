@@ -14,6 +14,7 @@ processes are still found two ways:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import uuid
 from collections.abc import Iterable
@@ -24,9 +25,13 @@ import psutil
 TAG_VARIABLE = "HYPERMAX_TRIAL_TAG"
 
 
-def new_tag_prefix() -> str:
-    """A prefix no other executor shares; a trial's tag is ``<prefix>:<number>``."""
-    return uuid.uuid4().hex[:16]
+def tag_prefix(ledger_path: Path | None) -> str:
+    """The prefix of the tags of a search's trials (a tag is ``<prefix>:<number>``): the same
+    for every run of a search (derived from where its ledger lives), so that a run can find
+    what an earlier one left; unique to the executor without a ledger."""
+    if ledger_path is None:
+        return uuid.uuid4().hex[:16]
+    return hashlib.sha256(str(ledger_path.resolve()).encode()).hexdigest()[:16]
 
 
 def tagged(prefix: str) -> dict[str, list[psutil.Process]]:
@@ -63,12 +68,16 @@ def kill_all(processes: Iterable[psutil.Process]) -> int:
     return killed
 
 
+LEDGER_NAME = "trial-processes.txt"
+
+
 class Ledger:
-    """The processes trials are known to have started, kept in a file so that a later run
-    ends those a killed search left behind. Without a path it only remembers in memory."""
+    """The processes trials are known to have started, also kept in a file (when given a path)
+    so that the next run of a search killed before it could end them ends them."""
 
     def __init__(self, path: Path | None = None):
         self.path = path
+        self.tag_prefix = tag_prefix(path)
         self._known: dict[int, float] = {}
 
     def record(self, processes: Iterable[psutil.Process]) -> None:
@@ -83,24 +92,40 @@ class Ledger:
             with contextlib.suppress(OSError), open(self.path, "a", encoding="ascii") as ledger:
                 ledger.writelines(fresh)
 
-    def end_leftovers(self) -> int:
-        """Kill the recorded processes still running (from a run killed before it could end
-        them) and start a new ledger; the number killed."""
-        if self.path is None:
-            return 0
-        recorded: dict[int, float] = {}
-        with contextlib.suppress(OSError, ValueError), open(self.path, encoding="ascii") as ledger:
-            for line in ledger:
-                pid, created = line.split()
-                recorded[int(pid)] = float(created)
-        survivors = []
-        for pid, created in recorded.items():
-            with contextlib.suppress(psutil.Error):
-                process = psutil.Process(pid)
-                if process.create_time() == created:
-                    survivors.append(process)
-        killed = kill_all(survivors)
-        with contextlib.suppress(OSError):
-            self.path.unlink()
+    def end_recorded(self) -> int:
+        """Kill the processes this ledger recorded that still run and forget them (the file
+        too); the number killed. An executor's last step: nothing it started outlives it."""
+        killed = kill_all(_survivors(self._known))
+        if self._known and self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
         self._known = {}
         return killed
+
+
+def end_leftovers(path: Path) -> int:
+    """Kill the processes a ledger file lists that still run, and those carrying the search's
+    tag: what a search killed before it could end them (``kill -9``, a crash) left. Call it
+    holding the search's run lock, so that a live search's processes are never taken for
+    leftovers; the number killed."""
+    recorded: dict[int, float] = {}
+    with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as ledger:
+        for line in ledger:
+            pid, created = line.split()
+            recorded[int(pid)] = float(created)
+    tagged_processes = [p for found in tagged(tag_prefix(path)).values() for p in found]
+    killed = kill_all([*_survivors(recorded), *tagged_processes])
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return killed
+
+
+def _survivors(recorded: dict[int, float]) -> list[psutil.Process]:
+    """The recorded processes that still run: same pid and start time (a pid can be reused)."""
+    found = []
+    for pid, created in recorded.items():
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            if process.create_time() == created:
+                found.append(process)
+    return found
