@@ -55,6 +55,24 @@ def huge_result(p):
 
 def fine(p):
     return 0.25
+
+def closes_its_output(p):
+    if p.get("calm"):
+        return 0.25
+    os.close(1)
+    os.close(2)
+    raise ValueError("the real cause")
+
+KEPT = []
+
+def leaks_descriptors(p):
+    if p.get("calm"):
+        return 0.25
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+    while True:
+        KEPT.append(open(__file__))
 """
 
 
@@ -96,3 +114,30 @@ def test_a_result_too_large_to_send_fails_with_the_reason(hostile_dir: Path) -> 
         outcome = next_outcome(executor)
     assert outcome.kind is OutcomeKind.ERROR
     assert "MiB can go back to the search" in (outcome.error or "")
+
+
+def _two_trials(folder: Path, first: str) -> list:
+    """Trial 1 of ``first`` misbehaves, trial 2 of it returns at once."""
+    source = FunctionSource(module="model", name=first, base_dir=str(folder))
+    outcomes = []
+    with LocalExecutor(source) as executor:
+        for number, params in ((1, {}), (2, {"calm": True})):
+            executor.submit(TrialRequest(number, params, folder / f"t{number}.log"))
+            outcomes.append(next_outcome(executor))
+    return outcomes
+
+
+def test_a_model_that_closes_stdout_and_stderr_fails_with_its_own_error(
+    hostile_dir: Path,
+) -> None:
+    first, second = _two_trials(hostile_dir, "closes_its_output")
+    assert "ValueError: the real cause" in (first.error or "")
+    assert second.kind is OutcomeKind.RESULT
+
+
+def test_descriptors_leaked_by_a_trial_are_named_and_the_worker_replaced(
+    hostile_dir: Path,
+) -> None:
+    first, second = _two_trials(hostile_dir, "leaks_descriptors")
+    assert "Too many open files" in (first.error or "")
+    assert second.kind is OutcomeKind.RESULT

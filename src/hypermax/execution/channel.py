@@ -23,6 +23,7 @@ _READ_SIZE = 65536
 SHAPES = {
     "ready": "nn",  # memory the worker shares with the search: PSS, RSS (MiB)
     "load_error": "sss",  # config path, message, traceback
+    "leaving": "",  # the worker exits after the outcome that follows: the trial broke it
     "report": "iin",  # trial, step, value
     "result": "i*nn",  # trial, value, seconds, peak RSS
     "pruned": "inn",  # trial, seconds, peak RSS

@@ -107,13 +107,28 @@ def _worker_main(connection: Connection, source: FunctionSource, parent_pid: int
         _reset_signals()  # a trial may have changed them; the next one starts clean
         reporting.begin_trial(connection, number)
         try:
-            outcome = _run_one(function, number, params, log_path)
+            outcome, intact = _run_one(function, number, params, log_path)
+        except OSError as error:  # before the model ran: what an earlier trial left broke us
+            cause = f"{type(error).__name__}: {error}"
+            outcome = (
+                "error",
+                number,
+                f"the worker could not start the trial ({cause}); "
+                "did an earlier trial leave files open?",
+                traceback.format_exc(),
+                0.0,
+            )
+            outcome, intact = (*outcome, peak_rss()), False
         finally:
             reporting.end_trial()
+        if not intact:
+            send_message(connection, "leaving")
         try:
             send_message(connection, *outcome)
         except (ValueError, RecursionError) as error:  # too large, or nested too deep
             send_message(connection, "error", number, str(error), "", *outcome[-2:])
+        if not intact:
+            return  # the executor starts a fresh worker
 
 
 def _reset_signals() -> None:
@@ -121,10 +136,14 @@ def _reset_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a kill ends the trial, whatever was set
 
 
-def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path: str) -> tuple:
-    """Run one trial with stdout/stderr going to its log file."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+def _run_one(
+    function: Callable[[Any], Any], number: int, params: Any, log_path: str
+) -> tuple[tuple, bool]:
+    """Run one trial with stdout/stderr going to its log file: its outcome, and whether the
+    worker can go on. The worker's own steps around the model can fail when the model broke the
+    process (closed file descriptor 1 or 2, used up every descriptor); the outcome then still
+    says what the model did, and the worker is replaced."""
+    _flush_output()
     saved = os.dup(1), os.dup(2)
     with open(log_path, "ab", buffering=0) as log:
         os.dup2(log.fileno(), 1)
@@ -145,24 +164,32 @@ def _run_one(function: Callable[[Any], Any], number: int, params: Any, log_path:
         except BaseException as error:
             elapsed = time.perf_counter() - start
             text = traceback.format_exc()
-            sys.stderr.write(text)
-            outcome = (
-                "error",
-                number,
-                f"{type(error).__name__}: {error}",
-                text,
-                elapsed,
-                peak_rss(),
-            )
+            with contextlib.suppress(OSError, ValueError):  # the model may have closed fd 2
+                sys.stderr.write(text)
+            outcome = ("error", number, f"{type(error).__name__}: {error}", text, elapsed)
+            outcome += (peak_rss(),)
         finally:
-            _end_leftover_processes()
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-    return outcome
+            intact = _flush_output()
+            try:
+                _end_leftover_processes()
+                for target, copy in zip((1, 2), saved, strict=True):
+                    os.dup2(copy, target)
+                    os.close(copy)
+                for probe in [os.dup(1) for _ in range(3)]:  # what the next trial needs
+                    os.close(probe)
+            except (OSError, psutil.Error):
+                intact = False
+    return outcome, intact
+
+
+def _flush_output() -> bool:
+    """Flush Python's stdout and stderr; False when they are broken."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _end_leftover_processes() -> None:
@@ -196,6 +223,7 @@ class _Worker:
     receiver: Receiver = field(init=False)
     pending: deque[tuple] = field(default_factory=deque)  # received, not yet handled
     garbled: str | None = None  # what was wrong with the last thing the worker sent
+    leaving: bool = False  # it said it exits after its current trial
     tag: str = ""  # of the current trial, in the environment of the programs it runs
     seen: list[psutil.Process] = field(default_factory=list)  # in its tree when sampled
 
@@ -289,6 +317,9 @@ class LocalExecutor(Executor):
         if not worker.pending:
             return None
         message = worker.pending.popleft()
+        if message[0] == "leaving":
+            worker.leaving = True
+            return ("status",)
         if message[0] not in ("ready", "load_error") and (
             worker.request is None or message[1] != worker.request.number
         ):
@@ -407,8 +438,9 @@ class LocalExecutor(Executor):
         worker.request = None
         worker.started = None
         worker.trials_run += 1
-        if worker in self._workers and self.recycling.due(
-            worker.trials_run, worker.process.pid, worker.inherited
+        if worker in self._workers and (
+            worker.leaving
+            or self.recycling.due(worker.trials_run, worker.process.pid, worker.inherited)
         ):
             self._retire(worker)
             self._spawn()  # loads while the search records this trial
