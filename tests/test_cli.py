@@ -254,15 +254,15 @@ def test_fresh_twice_in_the_same_second_keeps_both_earlier_results(
     capsys.readouterr()
     assert len(csv_rows((folder / "trials.csv").read_text("utf-8"))) == 3
 
-    # Three runs: the current folder and two siblings, none nested inside another.
+    # Three runs: the current folder and two siblings, none nested inside another, and the
+    # run lock beside them (it stays put while --fresh moves folders)
     siblings = sorted(p.name for p in folder.parent.iterdir())
-    assert len(siblings) == 3, siblings
-    assert siblings[0] == NAME
-    old = [folder.parent / name for name in siblings[1:]]
-    assert all(name.startswith(f"{NAME}.old-") for name in siblings[1:])
+    assert len(siblings) == 4, siblings
+    assert siblings[:2] == [f".{NAME}.lock", NAME]
+    old = [folder.parent / name for name in siblings[2:]]
+    assert all(name.startswith(f"{NAME}.old-") for name in siblings[2:])
     for aside in old:
         assert sorted(p.name for p in aside.iterdir()) == [
-            ".hypermax.db.lock",
             "best.json",
             "config.json",
             "hypermax.db",

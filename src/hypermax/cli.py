@@ -1,7 +1,9 @@
 """The ``hypermax`` command: wires config, search, storage and output together.
 
-Exit codes: 0 done, 2 invalid config or arguments, 130 interrupted (run again to resume),
-1 anything else.
+Exit codes: 0 done, 2 invalid config or arguments (a results folder that is not one included),
+130 interrupted (run again to resume), 1 anything else: a search already running, nothing to
+analyse, results that cannot be read or written (disk full, a read-only folder, a corrupt
+database; the message says what is safe and what to do).
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
 from hypermax.pareto import pareto_front
 from hypermax.progress import ProgressPrinter, best_summary, front_summary
 from hypermax.search import Search, executor_for, open_storage, start_over
-from hypermax.storage import SQLITE_FILENAME
-from hypermax.storage.export import best_dict, pareto_dicts, trial_dict, trials_csv
+from hypermax.storage import SQLITE_FILENAME, StorageError
+from hypermax.storage.base import file_error
+from hypermax.storage.export import best_dict, best_json, pareto_dicts, trial_dict, trials_csv
 from hypermax.storage.results import NotAResultsFolder, read_results
 from hypermax.trial import Trial, TrialStatus
 
@@ -168,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotAResultsFolder as error:  # a wrong argument, like a config error
         print(f"hypermax {options.command}: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    except (SearchBusyError, AnalysisError) as error:
+    except (SearchBusyError, AnalysisError, StorageError) as error:
         print(f"hypermax {options.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
 
@@ -184,11 +187,11 @@ def _load(path: Path, iterations: int | None = None) -> Config:
 
 def _run(options: argparse.Namespace) -> int:
     config = _load(options.config, options.iterations)
+    printer = ProgressPrinter()
+    search = Search(config, listeners=[printer])  # first: --fresh to run follows at once
     if options.fresh:
         for message in start_over(config):
             print(message, file=sys.stderr)
-    printer = ProgressPrinter()
-    search = Search(config, listeners=[printer])
     signal.signal(signal.SIGTERM, _interrupt)  # `timeout`, Slurm, systemd stop like Ctrl-C
     try:
         result = search.run()
@@ -196,6 +199,9 @@ def _run(options: argparse.Namespace) -> int:
         printer.close()
         print("\nInterrupted. Run the same command again to resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except StorageError:
+        printer.close()
+        raise
     if config.search.objective == "pareto":
         print(front_summary(pareto_dicts(result.pareto_front, config.metrics)))
     else:
@@ -237,7 +243,7 @@ def _sample(options: argparse.Namespace) -> int:
     wanted = options.n - len(reruns)
     suggested = Search(config).upcoming(history, wanted) if wanted else []
     for params in reruns + [config.space.model_params(flat) for flat in suggested]:
-        print(json.dumps(params, default=str))
+        print(json.dumps(params, default=str, ensure_ascii=False))
     return 0
 
 
@@ -256,7 +262,7 @@ def _export(options: argparse.Namespace) -> int:
         if best is None:
             raise AnalysisError("no trial has succeeded yet")
         text = (
-            json.dumps(best, indent=2) + "\n"
+            best_json(best)
             if options.format == "json"
             else trials_csv([t for t in trials if t.number == best["trial"]])
         )
@@ -273,7 +279,8 @@ def _export(options: argparse.Namespace) -> int:
     elif options.format == "csv":
         text = trials_csv(trials)
     else:
-        text = json.dumps([trial_dict(t) for t in trials], indent=2, default=str) + "\n"
+        trial_list = [trial_dict(t) for t in trials]
+        text = json.dumps(trial_list, indent=2, default=str, ensure_ascii=False) + "\n"
     return _write(text, options.output)
 
 
@@ -284,12 +291,15 @@ def _json_text(rows: list[dict]) -> str:
         return None if isinstance(value, float) and not math.isfinite(value) else value
 
     safe = [{key: clean(value) for key, value in row.items()} for row in rows]
-    return json.dumps(safe, indent=2, allow_nan=False) + "\n"
+    return json.dumps(safe, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
 def _write(text: str, output: Path | None) -> int:
     if output:
-        output.write_text(text, "utf-8")
+        try:
+            output.write_text(text, "utf-8")
+        except OSError as error:
+            raise file_error(error, output) from error
     else:
         sys.stdout.write(text)
     return 0
@@ -331,7 +341,13 @@ def _export_png(options: argparse.Namespace) -> int:
 
 def _analyze(options: argparse.Namespace) -> int:
     folder = options.output or options.results / "analysis"
-    page = write_report(analyse(load_table(options.results)), folder)
+    analysis = analyse(load_table(options.results))
+    try:
+        page = write_report(analysis, folder)
+    except OSError as error:
+        failed = Path(error.filename) if error.filename else folder
+        message = file_error(error, failed)
+        raise StorageError(f"{message}; write the report elsewhere with --output") from error
     print(f"Wrote {page} (charts in {folder / 'png'}, tables in {folder / 'csv'})")
     if options.open:
         webbrowser.open(page.resolve().as_uri())
@@ -374,7 +390,8 @@ def _suggest_fixed(options: argparse.Namespace) -> int:
             raise AnalysisError(f"--fix {item!r}: write NAME=VALUE, e.g. --fix lr=0.01")
         fixed[name] = _fixed_value(model, name, text)
     params, loss = model.best_with_fixed(fixed)
-    print(json.dumps({"params": params, "predicted_loss": loss, "model_r2": model.r2}))
+    result = {"params": params, "predicted_loss": loss, "model_r2": model.r2}
+    print(json.dumps(result, ensure_ascii=False))
     return 0
 
 

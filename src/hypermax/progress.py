@@ -43,7 +43,7 @@ def best_summary(best: Trial | None) -> str:
     if best is None:
         return "No trial succeeded yet."
     return f"Best trial: {best.number}  loss {_loss_text(best)}\n" + json.dumps(
-        best.params, indent=2, default=str
+        best.params, indent=2, default=str, ensure_ascii=False
     )
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from sqlalchemy import create_engine, select
 
 from hypermax.storage import SQLStorage, sqlite_url
+from hypermax.storage.sql import normalize_url, searches
 from hypermax.trial import TrialStatus
 from tests.e2e.conftest import HYPERMAX
 
@@ -41,25 +43,27 @@ CONFIG = {
 }
 
 
-def finished_trials(results: Path) -> list:
-    if not (results / "hypermax.db").exists():
+def finished_trials(results: Path, url: str | None = None, name: str = "resume") -> list:
+    if url is None and not (results / "hypermax.db").exists():
         return []
-    with SQLStorage(sqlite_url(results), "resume", create=False) as storage:
+    with SQLStorage(url or sqlite_url(results), name, create=False) as storage:
         return [t for t in storage.trials() if t.status.finished]
 
 
-def start(config: Path) -> subprocess.Popen:
+def start(config: Path, *arguments: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [HYPERMAX, str(config)],
+        [HYPERMAX, str(config), *arguments],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
 
 
-def wait_for(results: Path, count: int, timeout: float = 60) -> None:
+def wait_for(
+    results: Path, count: int, timeout: float = 60, url: str | None = None, name: str = "resume"
+) -> None:
     deadline = time.monotonic() + timeout
-    while len(finished_trials(results)) < count:
+    while len(finished_trials(results, url, name)) < count:
         assert time.monotonic() < deadline, f"fewer than {count} trials finished in {timeout} s"
         time.sleep(0.02)
 
@@ -146,6 +150,65 @@ def test_a_second_run_of_a_running_search_is_refused(write_search) -> None:
     assert process.returncode == 0, stderr
     finished = finished_trials(results)
     assert sorted(t.number for t in finished) == list(range(1, 61))
+
+
+def refused(config: Path, *arguments: str) -> None:
+    """Run hypermax beside the live search: it must be refused as a second run is."""
+    second = subprocess.run(
+        [HYPERMAX, str(config), *arguments], capture_output=True, text=True, timeout=60
+    )
+    assert second.returncode == 1, second.stderr
+    assert "is already running in another process" in second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def test_fresh_while_the_search_runs_is_refused_and_moves_nothing(write_search) -> None:
+    search = {**CONFIG["search"], "iterations": 60, "method": "random"}
+    config = write_search(SLOW_MODEL, {**CONFIG, "search": search})
+    results = config.parent / "hypermax_results" / "resume"
+    process = start(config, "--fresh")  # the live run is a --fresh one itself
+    wait_for(results, 2)
+    refused(config, "--fresh")
+    refused(config, "--fresh")
+    refused(config)
+    assert sorted(p.name for p in results.parent.iterdir()) == [".resume.lock", "resume"]
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert sorted(t.number for t in finished_trials(results)) == list(range(1, 61))
+    assert len((results / "trials.csv").read_text().splitlines()) == 61
+
+
+@pytest.mark.postgres
+def test_fresh_while_a_postgresql_search_runs_is_refused_and_renames_nothing(
+    write_search, postgres_url: str, postgres_search: str
+) -> None:
+    search = {
+        **CONFIG["search"],
+        "iterations": 60,
+        "method": "random",
+        "name": postgres_search,
+        "storage": postgres_url,
+    }
+    config = write_search(SLOW_MODEL, {**CONFIG, "search": search})
+    results = config.parent / "hypermax_results" / postgres_search
+    process = start(config)
+    wait_for(results, 2, url=postgres_url, name=postgres_search)
+    refused(config, "--fresh")
+    refused(config, "--fresh")
+    assert sorted(p.name for p in results.parent.iterdir()) == [postgres_search]
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    finished = finished_trials(results, postgres_url, postgres_search)
+    assert sorted(t.number for t in finished) == list(range(1, 61))
+    engine = create_engine(normalize_url(postgres_url))
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(
+                select(searches.c.name).where(searches.c.name.startswith(postgres_search))
+            ).scalars()
+            assert list(names) == [postgres_search]
+    finally:
+        engine.dispose()
 
 
 def test_sigterm_stops_like_ctrl_c(write_search) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from hypermax.storage import StorageError
 from hypermax.storage.export import (
     best_dict,
     trial_dict,
@@ -271,10 +275,10 @@ def test_write_atomic_leaves_the_old_file_when_writing_fails(
     target.write_text("old contents\n", "utf-8")
 
     def broken_replace(source: str, destination: str) -> None:
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("hypermax.storage.export.os.replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match=r"disk is full.*intact in the database"):
         write_atomic(target, "new contents\n")
     assert target.read_text("utf-8") == "old contents\n"
     assert [p.name for p in tmp_path.iterdir()] == ["trials.csv"]
@@ -296,3 +300,43 @@ def test_names_taken_by_earlier_columns_get_their_kind_as_prefix() -> None:
     assert values["x"] == "123"
     assert values["param.x"] == "0.25"
     assert values["metadata.status"] == "fine"
+
+
+@pytest.fixture
+def umask_027() -> Iterator[None]:
+    previous = os.umask(0o027)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.usefixtures("umask_027")
+def test_results_files_respect_the_umask_and_config_json_is_private(tmp_path: Path) -> None:
+    write_results_files(tmp_path, [make(1, 0.5)])
+    write_atomic(tmp_path / "config.json", '{"search": {"storage": "postgresql://u:secret@h/db"}}')
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"trials.csv": 0o640, "best.json": 0o640, "config.json": 0o600}
+
+
+def test_a_wider_umask_still_leaves_config_json_private(tmp_path: Path) -> None:
+    previous = os.umask(0)
+    try:
+        write_atomic(tmp_path / "config.json", "{}")
+        write_atomic(tmp_path / "trials.csv", "trial\n")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "config.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "trials.csv").stat().st_mode & 0o777 == 0o666
+
+
+def test_unicode_names_are_written_as_they_are(tmp_path: Path) -> None:
+    trial = make(1, 0.5, flat={"学习率": 0.1}, params={"学习率": 0.1})
+    trial.metadata = {"标签": ["é"]}
+    write_results_files(tmp_path, [trial])
+    best = (tmp_path / "best.json").read_text("utf-8")
+    assert '"学习率": 0.1' in best
+    assert "\\u" not in best
+    csv_text = (tmp_path / "trials.csv").read_text("utf-8")
+    assert "学习率" in csv_text
+    assert '"[""é""]"' in csv_text

@@ -284,9 +284,8 @@ def _model_html(analysis: Analysis) -> str:
             f"<p>A simulated extension ({found.samples} samples on the model) predicts a "
             f"best loss of {found.predicted_best:.6g} against {found.observed_best:.6g} "
             f"observed: a better region is {verdict}. Best predicted parameters: "
-            f"<code>{html.escape(json.dumps(found.predicted_best_params))}</code>; "
-            f"region of the 20 best predictions: "
-            f"<code>{html.escape(json.dumps(found.region))}</code></p>"
+            f"<code>{_json_html(found.predicted_best_params)}</code>; "
+            f"region of the 20 best predictions: <code>{_json_html(found.region)}</code></p>"
         )
     return text
 
@@ -353,3 +352,8 @@ def write_pngs(analysis: Analysis, folder: Path) -> list[Path]:
         )
         save(f"slice-{data_slice.parameter.replace('$', '')}", figure)
     return written
+
+
+def _json_html(value: object) -> str:
+    """JSON shown in the page: names as written (the page is UTF-8), not ``\\u`` escapes."""
+    return html.escape(json.dumps(value, ensure_ascii=False))

@@ -13,11 +13,37 @@ An implementation promises:
 
 from __future__ import annotations
 
+import errno
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from hypermax.trial import Trial
+
+RESUME_HINT = (
+    "every trial saved before is intact in the database; free some space and run the same "
+    "command again to resume"
+)
+
+
+class StorageError(RuntimeError):
+    """Results cannot be read or written (disk full, read-only folder, corrupt database).
+
+    The message names the path and says what is safe and what to do; it is not a config error.
+    """
+
+
+def file_error(error: OSError, path: Path, done: str = "written") -> StorageError:
+    """A clear message for a failed write of ``path`` (disk full, read-only, no permission)."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError(f"the disk is full: {path} could not be {done}; {RESUME_HINT}")
+    if error.errno == errno.EROFS:
+        return StorageError(
+            f"{path.parent} is read-only: {path.name} could not be {done}; make the folder "
+            "writable, or choose another folder"
+        )
+    return StorageError(f"{path} could not be {done}: {error.strerror or error}")
 
 
 class Storage(ABC):

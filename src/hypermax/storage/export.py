@@ -6,13 +6,17 @@ import csv
 import io
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from hypermax.loss import MetricSpec
+from hypermax.storage.base import file_error
 from hypermax.trial import Trial, best_trial
+
+# config.json records search.storage, which may hold a database password
+PRIVATE_FILES = frozenset({"config.json"})
 
 
 def _ordered_keys(dicts: list[dict[str, Any]]) -> list[str]:
@@ -60,7 +64,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        return json.dumps(value, ensure_ascii=False)
     return value
 
 
@@ -114,16 +118,28 @@ def pareto_dicts(front: list[Trial], metrics: Mapping[str, MetricSpec]) -> list[
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.chmod(temporary, 0o644)  # mkstemp makes it private; results are for others to read too
+    """Write via a temporary file and rename, so readers never see half a file.
+
+    The file gets the mode the umask gives new files, except the PRIVATE_FILES: 0600 always.
+    A failed write (disk full, read-only folder) leaves the previous file and raises a
+    StorageError that says so.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    mode = 0o600 if path.name in PRIVATE_FILES else 0o666  # the kernel applies the umask
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except OSError as error:
+        raise file_error(error, path) from error
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise file_error(error, path) from error
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -132,4 +148,9 @@ def write_results_files(results_dir: Path, trials: list[Trial]) -> None:
     write_atomic(results_dir / "trials.csv", trials_csv(trials))
     best = best_dict(trials)
     if best is not None:
-        write_atomic(results_dir / "best.json", json.dumps(best, indent=2) + "\n")
+        write_atomic(results_dir / "best.json", best_json(best))
+
+
+def best_json(best: dict[str, Any]) -> str:
+    """``best.json`` as people read it: parameter names as written, not ``\\u`` escapes."""
+    return json.dumps(best, indent=2, ensure_ascii=False) + "\n"

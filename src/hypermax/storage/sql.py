@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -30,15 +33,19 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
-from hypermax.storage.base import Storage
+from hypermax.storage.base import RESUME_HINT, Storage, StorageError, file_error
 from hypermax.trial import Trial, TrialStatus
 
 SQLITE_FILENAME = "hypermax.db"
+CONNECT_TIMEOUT = 10  # seconds; a PostgreSQL URL's own connect_timeout wins
+# held (per transaction) while a process creates or migrates the tables and its search's row,
+# so searches starting at once against one PostgreSQL database do not collide
+_SCHEMA_LOCK_KEY = zlib.crc32(b"hypermax:schema")
 
 metadata = MetaData()
 searches = Table(
@@ -88,6 +95,12 @@ def sqlite_url(results_dir: Path) -> str:
     return f"sqlite:///{results_dir / SQLITE_FILENAME}"
 
 
+def results_lock_path(results_dir: Path) -> Path:
+    """The run lock of a results folder lives beside it, so ``--fresh`` holds it while it
+    moves the folder aside."""
+    return results_dir.with_name(f".{results_dir.name}.lock")
+
+
 def normalize_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
     if url.startswith(("postgresql://", "postgres://")):
@@ -95,14 +108,47 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def _enable_sqlite_wal(engine: Engine) -> None:
-    """WAL lets UIs and exports read while the runner writes; FULL sync makes commits durable."""
+def _with_connect_timeout(url: URL) -> URL:
+    """A server that accepts connections but never answers fails after CONNECT_TIMEOUT
+    seconds instead of hanging the search."""
+    if url.get_backend_name() != "postgresql" or "connect_timeout" in url.query:
+        return url
+    return url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory ones."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).absolute()
+
+
+def _read_only_url(database: Path) -> URL:
+    """Open a SQLite file without creating or changing anything. In a read-only folder that has
+    no ``-shm`` file, SQLite cannot coordinate with writers and refuses even to read; no one
+    can be writing there, so the file is read as immutable."""
+    query = {"mode": "ro", "uri": "true"}
+    shm = database.with_name(database.name + "-shm")
+    if _read_only_folder(database.parent) and not shm.exists():
+        query["immutable"] = "1"
+    return URL.create("sqlite", database=f"file:{quote(str(database))}", query=query)
+
+
+def _read_only_folder(folder: Path) -> bool:
+    """An existing folder this process cannot write in (a read-only mount stops root too)."""
+    return folder.is_dir() and not os.access(folder, os.W_OK)
+
+
+def _on_sqlite_connect(engine: Engine, writer: bool) -> None:
+    """WAL lets UIs and exports read while the runner writes; FULL sync makes commits durable.
+    A reader leaves the journal mode alone: changing it would be a write."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        if writer:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
@@ -127,49 +173,125 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 class SQLStorage(Storage):
-    """Storage in any database SQLAlchemy reaches; tables are created on first use."""
+    """Storage in any database SQLAlchemy reaches; tables are created on first use.
 
-    def __init__(self, url: str, search_name: str, create: bool = True):
-        self.url = normalize_url(url)
+    ``create=False`` opens for reading only: nothing is created or migrated, a SQLite file is
+    opened read-only, and a SQLite file that does not exist reads as a database without this
+    search (it is not created). ``lock_path`` is where a SQLite database's run lock lives
+    (default: beside the file).
+    """
+
+    def __init__(
+        self, url: str, search_name: str, create: bool = True, lock_path: Path | None = None
+    ):
         self.search_name = search_name
+        self._shown = _without_password(url)
+        self._database: Path | None = None
+        self._lock_path = lock_path
+        self._writer = create
+        self._search_id: int | None = None
+        self._columns = list(_TRIAL_FIELDS)
         try:
+            parsed = _with_connect_timeout(make_url(normalize_url(url)))
+            self.url = parsed.render_as_string(hide_password=False)
+            self._database = _sqlite_file(parsed)
+            if self._database is not None and not create:
+                if not self._database.exists():
+                    self.engine = create_engine(parsed)  # never connected: nothing to read
+                    return
+                parsed = _read_only_url(self._database)
             self.engine = (
-                create_engine(self.url, poolclass=StaticPool)  # one shared in-memory database
+                create_engine(parsed, poolclass=StaticPool)  # one shared in-memory database
                 if self.url == "sqlite://"
-                else create_engine(self.url)
+                else create_engine(parsed)
             )
             if self.engine.dialect.name == "sqlite":
-                _enable_sqlite_wal(self.engine)
-            if create:
-                metadata.create_all(self.engine)
-            _add_missing_columns(self.engine)
-            self._search_id = self._find_or_create(create)
+                _on_sqlite_connect(self.engine, writer=create)
+            with self.engine.begin() as connection:
+                self._search_id = self._create(connection) if create else self._find(connection)
         except (SQLAlchemyError, ImportError) as error:
+            known = self._failure(error) if isinstance(error, SQLAlchemyError) else None
+            if known is not None:
+                raise known from error
             reason = getattr(error, "orig", None) or error
             hint = "; pip install 'hypermax[postgres]'" if isinstance(error, ImportError) else ""
-            shown = _without_password(url)
             raise ConfigError(
-                ConfigIssue("search.storage", f"cannot use database {shown!r}: {reason}{hint}")
+                ConfigIssue(
+                    "search.storage", f"cannot use database {self._shown!r}: {reason}{hint}"
+                )
             ) from error
 
-    def _find_or_create(self, create: bool) -> int | None:
-        if not create and not inspect(self.engine).has_table(searches.name):
+    def _create(self, connection: Connection) -> int:
+        """Tables, columns newer hypermax versions added, and this search's row: one
+        transaction, serialised between processes (another may be starting the same search)."""
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, before looking
+        metadata.create_all(connection)
+        _add_missing_columns(connection)
+        found = self._find(connection)
+        if found is not None:
+            return found
+        created = connection.execute(
+            insert(searches).values(name=self.search_name, created_at=datetime.now(timezone.utc))
+        )
+        return int(created.inserted_primary_key[0])  # type: ignore[index]
+
+    def _find(self, connection: Connection) -> int | None:
+        inspector = inspect(connection)
+        if not inspector.has_table(searches.name):
             return None  # a database nobody has written a search into yet
-        with self.engine.begin() as connection:
-            found = connection.execute(
-                select(searches.c.id).where(searches.c.name == self.search_name)
-            ).scalar()
-            if found is not None or not create:
-                return found
-            created = connection.execute(
-                insert(searches).values(
-                    name=self.search_name, created_at=datetime.now(timezone.utc)
-                )
+        if inspector.has_table(trials_table.name):  # a reader of an older database reads
+            present = {column["name"] for column in inspector.get_columns(trials_table.name)}
+            self._columns = [name for name in _TRIAL_FIELDS if name in present]
+        return connection.execute(
+            select(searches.c.id).where(searches.c.name == self.search_name)
+        ).scalar()
+
+    def _failure(self, error: SQLAlchemyError) -> StorageError | None:
+        """Disk full, a read-only or corrupt database: a StorageError saying so (None for
+        anything else)."""
+        reason = getattr(error, "orig", None) or error
+        text = str(reason).lower()
+        where = str(self._database) if self._database is not None else self._shown
+        if "disk is full" in text or getattr(reason, "sqlstate", None) == "53100":
+            return StorageError(f"the disk is full: {where} could not be written; {RESUME_HINT}")
+        if "not a database" in text or "malformed" in text:
+            return StorageError(
+                f"{where} is corrupt or not a SQLite database ({reason}); hypermax has not "
+                "changed it. Restore it from a backup, or run with --fresh to move these "
+                "results aside and start over"
             )
-            return int(created.inserted_primary_key[0])  # type: ignore[index]
+        if self._database is not None and _read_only_folder(self._database.parent):
+            if not self._writer:
+                return StorageError(
+                    f"{self._database} cannot be read in its read-only folder ({reason}); "
+                    "copy the folder somewhere writable and read the copy"
+                )
+            return StorageError(
+                f"{self._database.parent} is read-only, so {self._database.name} cannot be "
+                f"opened for writing ({reason}); make the folder writable, or set "
+                "results.directory to another folder"
+            )
+        if "readonly" in text or "read-only" in text:
+            return StorageError(f"{where} is read-only ({reason}); make it writable")
+        return None
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[Connection]:
+        """A connection (in a transaction when writing); known failures become StorageError."""
+        try:
+            with self.engine.begin() if write else self.engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as error:
+            known = self._failure(error)
+            if known is None:
+                raise
+            raise known from error
 
     def save_config(self, config: dict[str, Any]) -> None:
-        with self.engine.begin() as connection:
+        with self._connection(write=True) as connection:
             connection.execute(
                 update(searches).where(searches.c.id == self._search_id).values(config=config)
             )
@@ -177,7 +299,7 @@ class SQLStorage(Storage):
     def load_config(self) -> dict[str, Any] | None:
         if self._search_id is None:
             return None
-        with self.engine.connect() as connection:
+        with self._connection(write=False) as connection:
             return connection.execute(
                 select(searches.c.config).where(searches.c.id == self._search_id)
             ).scalar()
@@ -189,7 +311,7 @@ class SQLStorage(Storage):
         row["finished_at"] = _utc(trial.finished_at)
         changes = {f"new_{name}": value for name, value in row.items()}
         changes.update(key_search=self._search_id, key_number=trial.number)
-        with self.engine.begin() as connection:
+        with self._connection(write=True) as connection:
             if not connection.execute(_UPDATE_TRIAL, changes).rowcount:
                 connection.execute(_INSERT_TRIAL, {**row, "search_id": self._search_id})
 
@@ -197,19 +319,19 @@ class SQLStorage(Storage):
         if self._search_id is None:
             return []
         query = (
-            select(*[trials_table.c[name] for name in _TRIAL_FIELDS])
+            select(*[trials_table.c[name] for name in self._columns])
             .where(trials_table.c.search_id == self._search_id)
             .order_by(trials_table.c.number)
         )
-        with self.engine.connect() as connection:
+        with self._connection(write=False) as connection:
             rows = connection.execute(query).mappings().all()
         return [self._trial(row) for row in rows]
 
     @staticmethod
     def _trial(row: Any) -> Trial:
-        values = dict(row)
-        values["intermediate"] = values["intermediate"] or []
-        values["interruptions"] = values["interruptions"] or 0
+        values = dict(row)  # columns an older database lacks take the Trial's defaults
+        values["intermediate"] = values.get("intermediate") or []
+        values["interruptions"] = values.get("interruptions") or 0
         values["status"] = TrialStatus(values["status"])
         values["started_at"] = _aware(values["started_at"])
         values["finished_at"] = _aware(values["finished_at"])
@@ -219,7 +341,7 @@ class SQLStorage(Storage):
         running = (trials_table.c.search_id == self._search_id) & (
             trials_table.c.status == TrialStatus.RUNNING.value
         )
-        with self.engine.begin() as connection:
+        with self._connection(write=True) as connection:
             numbers = list(
                 connection.execute(select(trials_table.c.number).where(running)).scalars()
             )
@@ -237,7 +359,7 @@ class SQLStorage(Storage):
         return numbers
 
     def rename_search(self, new_name: str) -> None:
-        with self.engine.begin() as connection:
+        with self._connection(write=True) as connection:
             connection.execute(
                 update(searches).where(searches.c.id == self._search_id).values(name=new_name)
             )
@@ -248,9 +370,9 @@ class SQLStorage(Storage):
         if self.engine.dialect.name == "postgresql":
             with self._advisory_lock():
                 yield
-        elif self.engine.url.database and self.engine.url.database != ":memory:":
-            database = Path(self.engine.url.database)
-            with _file_lock(database.with_name(f".{database.name}.lock"), self.search_name):
+        elif self._database is not None:
+            path = self._lock_path or self._database.with_name(f".{self._database.name}.lock")
+            with file_lock(path, self.search_name):
                 yield
         else:
             yield  # an in-memory database belongs to this process alone
@@ -281,14 +403,19 @@ def _busy_message(name: str, where: Any) -> str:
 
 
 @contextmanager
-def _file_lock(path: Path, name: str) -> Iterator[None]:
-    """An exclusive flock beside the SQLite file; the kernel drops it if the process dies."""
+def file_lock(path: Path, name: str) -> Iterator[None]:
+    """The run lock of search ``name`` as an exclusive flock on ``path``; the kernel drops it
+    if the process dies."""
     try:
         import fcntl
     except ImportError:  # Windows: no flock; one writer is the user's to ensure
         yield
         return
-    with open(path, "a") as handle:
+    try:
+        handle = open(path, "a")  # noqa: SIM115 (closed below, after the lock is released)
+    except OSError as error:
+        raise file_error(error, path) from error
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -299,16 +426,12 @@ def _file_lock(path: Path, name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _add_missing_columns(engine: Engine) -> None:
+def _add_missing_columns(connection: Connection) -> None:
     """Databases written by an earlier hypermax lack the newer (nullable) trial columns."""
-    inspector = inspect(engine)
-    if not inspector.has_table(trials_table.name):
-        return
-    present = {column["name"] for column in inspector.get_columns(trials_table.name)}
-    with engine.begin() as connection:
-        for column in trials_table.columns:
-            if column.name not in present:
-                kind = column.type.compile(dialect=engine.dialect)
-                connection.exec_driver_sql(
-                    f"ALTER TABLE {trials_table.name} ADD COLUMN {column.name} {kind}"
-                )
+    present = {column["name"] for column in inspect(connection).get_columns(trials_table.name)}
+    for column in trials_table.columns:
+        if column.name not in present:
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.exec_driver_sql(
+                f"ALTER TABLE {trials_table.name} ADD COLUMN {column.name} {kind}"
+            )
