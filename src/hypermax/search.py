@@ -95,6 +95,7 @@ def executor_for(
         max_ram=spec.auto_kill_max_ram,
         max_system_ram=spec.auto_kill_max_system_ram,
         max_gpu_ram=spec.auto_kill_max_gpu_ram,
+        max_log=spec.max_log_size,
     )
     ledger = Ledger((results_dir or config.results_dir) / LEDGER_NAME)
     if function is None and spec.type == "executable" and spec.command:

@@ -60,6 +60,8 @@ elif mode == "segfault":
     ctypes.string_at(0)
 elif mode == "nan":
     print("nan")
+elif mode == "long_result":
+    print(json.dumps({"loss": 0.5, "weights": list(range(300_000))}))
 elif mode in ("daemon", "silent_daemon"):
     if os.fork() == 0:  # the classic daemon: leave the session, fork again, keep stdout
         os.setsid()
@@ -264,3 +266,9 @@ def test_stopping_the_search_ends_a_daemon_of_a_running_trial(program: Path) -> 
         executor.wait(0.1)
     assert executor.stop() == [1]
     assert _daemon_ended(program)
+
+
+def test_a_result_line_over_the_limit_is_named_in_the_error(program: Path) -> None:
+    outcome = run(program, {"mode": "long_result"})
+    assert outcome.kind is OutcomeKind.ERROR
+    assert "a line over 1 MiB was not read" in (outcome.error or "")

@@ -33,6 +33,7 @@ class FunctionConfig:
     isolation: str = "worker"
     max_trials_per_worker: int | None = None
     worker_max_ram: float | None = None
+    max_log_size: float = 10.0  # MiB a trial's log keeps: its first and last halves
 
 
 @dataclass

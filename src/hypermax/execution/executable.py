@@ -92,6 +92,7 @@ class _Run:
     escaped: list[psutil.Process] = field(default_factory=list)  # left its process group
     partial: bytes = b""
     overlong: bool = False  # the current line passed LONGEST_RESULT_LINE: not a result
+    skipped_long_line: bool = False  # some line was, to say so when no result came
     result: Any = None
     stderr_tail: deque[bytes] = field(default_factory=lambda: deque(maxlen=64))
     ended: set[int] = field(default_factory=set)  # descriptors that reached end of file
@@ -121,6 +122,7 @@ class _Run:
             complete, self.overlong = complete[1:], False  # the rest of an overlong line
         if len(self.partial) > LONGEST_RESULT_LINE:
             self.partial, self.overlong = b"", True  # no result line is this long
+            self.skipped_long_line = True
         for raw in complete:
             line = raw.decode("utf-8", "replace")
             if line.startswith(REPORT_PREFIX):
@@ -287,12 +289,18 @@ class ExecutableExecutor(Executor):
                 traceback=stderr or None,
             )
         if run.result is None:
+            skipped = (
+                f"; a line over {LONGEST_RESULT_LINE // 2**20} MiB was not read (result lines "
+                "are at most that long: write large data to a file)"
+                if run.skipped_long_line
+                else ""
+            )
             return self._end(
                 run,
                 OutcomeKind.ERROR,
                 seconds,
                 error="the program printed no result: the last line of stdout that is a number "
-                "or a JSON object is the result",
+                "or a JSON object is the result" + skipped,
             )
         return self._end(run, OutcomeKind.RESULT, seconds, value=run.result)
 
@@ -306,8 +314,12 @@ class ExecutableExecutor(Executor):
             for fd in wait([stream.fileno() for stream in streams], timeout=left):
                 run.read(next(s for s in streams if s.fileno() == fd))
 
-    def _end(self, run: _Run, kind: OutcomeKind, seconds: float, **details: Any) -> TrialOutcome:
+    def _close(self, run: _Run) -> None:
         run.close()
+        self.watcher.cap_log(run.request.log_path)
+
+    def _end(self, run: _Run, kind: OutcomeKind, seconds: float, **details: Any) -> TrialOutcome:
+        self._close(run)
         self._runs.remove(run)
         return TrialOutcome(
             run.request.number, kind, seconds, resources=run.usage.resources(), **details
@@ -321,6 +333,7 @@ class ExecutableExecutor(Executor):
                 run.escaped = escaped.get(run.tag, [])
         for run in self._runs:
             self.watcher.sample(run.usage, run.process.pid, now - run.started, escaped=run.escaped)
+            self.watcher.cap_log(run.request.log_path, running=True)
         kills = self.watcher.limits.breaches({run: run.usage for run in self._runs})
         outcomes = []
         for run in list(self._runs):
@@ -332,7 +345,7 @@ class ExecutableExecutor(Executor):
     def _reap(self) -> None:
         for run in list(self._dying):
             if run.process.poll() is not None:
-                run.close()
+                self._close(run)
                 self._dying.remove(run)
 
     def stop(self) -> list[int]:
@@ -348,7 +361,7 @@ class ExecutableExecutor(Executor):
             _end_group(run.process.pid)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 run.process.wait(timeout=1.0)
-            run.close()
+            self._close(run)
         self._dying = []
         return cut_short
 

@@ -323,7 +323,7 @@ class LocalExecutor(Executor):
         if message[0] not in ("ready", "load_error") and (
             worker.request is None or message[1] != worker.request.number
         ):
-            worker.garbled, message = f"a message about trial {message[1]}", None
+            worker.garbled = f"a message about trial {message[1]}"
             worker.pending.clear()
             return None
         if message[0] == "ready":
@@ -435,6 +435,7 @@ class LocalExecutor(Executor):
             self.watcher.sample(
                 worker.usage, worker.process.pid, seconds, worker.inherited, tree=False
             )
+        self.watcher.cap_log(request.log_path)
         worker.request = None
         worker.started = None
         worker.trials_run += 1
@@ -454,6 +455,8 @@ class LocalExecutor(Executor):
             worker.seen = self.watcher.sample(
                 worker.usage, worker.process.pid, worker.elapsed(now), worker.inherited
             )
+            if worker.request is not None:
+                self.watcher.cap_log(worker.request.log_path, running=True)
         kills = self.watcher.limits.breaches({w: w.usage for w in busy})
         for worker in busy:
             if worker.started is None and now - worker.spawned > LOAD_TIMEOUT:

@@ -20,6 +20,7 @@ import psutil
 
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.execution.processes import Ledger
+from hypermax.execution.trial_log import cap_log
 
 MIB = 1024 * 1024
 SAMPLE_INTERVAL = 0.1
@@ -42,12 +43,14 @@ class Usage:
 
 @dataclass(frozen=True)
 class Limits:
-    """Auto-kill thresholds; None disables one. Memory in MiB (1024-based)."""
+    """Auto-kill thresholds, and the size a trial's log keeps; None disables one. Memory and
+    log size in MiB (1024-based)."""
 
     max_time: float | None = None
     max_ram: float | None = None
     max_system_ram: float | None = None
     max_gpu_ram: float | None = None
+    max_log: float | None = None
 
     def breaches(self, running: Mapping[Hashable, Usage]) -> dict[Hashable, str]:
         """Which running trials to kill and why.
@@ -113,6 +116,11 @@ class Watcher:
 
     def start(self) -> None:
         self.gpu = watch_gpu(self.limits)
+
+    def cap_log(self, path: Path, running: bool = False) -> None:
+        """Keep a trial's log within ``max_log`` (see ``trial_log``)."""
+        if self.limits.max_log is not None:
+            cap_log(path, int(self.limits.max_log * MIB), running)
 
     def due(self, now: float) -> bool:
         """True at most once per sample interval; also moves pending terminations along."""
