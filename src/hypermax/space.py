@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,23 @@ from hypermax.errors import ConfigError, ConfigIssue
 
 BRANCH_KEY = "$branch"
 
+# Documented limits: parameters nest at most this deep (the tree is walked recursively, by us and
+# by the optimizers' libraries), and an enum lists at most this many values (Hyperopt builds a
+# node per value: 10,000 take about 2 s to set up; more grow faster than linearly).
+MAX_SPACE_DEPTH = 100
+MAX_ENUM_VALUES = 10_000
+
 Flat = dict[str, Any]
+
+
+def shown(value: Any, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for messages that echo what was given
+    (a value may be megabytes)."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = limit
+    short.maxlist = short.maxdict = 20
+    text = short.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def join_path(parent: str, key: str | int) -> str:
@@ -392,6 +409,9 @@ class Space:
     @classmethod
     def from_schema(cls, schema: Mapping[str, Any]) -> Space:
         """Parse a ``hyperparameters`` schema; raises ConfigError listing every problem."""
+        too_deep = depth_issue(schema)
+        if too_deep is not None:
+            raise ConfigError(too_deep)
         issues: list[ConfigIssue] = []
         root = _Parser(issues).parse(schema, "", "", "hyperparameters")
         if issues:
@@ -448,6 +468,11 @@ class Space:
         defaults; ValueError/KeyError/TypeError when it does not fit the space."""
         return self.flatten(_merged(self.nested(self.default()), partial))
 
+    def unknown_keys(self, partial: Any) -> list[tuple[str, str, list[str]]]:
+        """Keys of a nested (possibly partial) set that name no parameter, as (data path of
+        the object, key, the keys it knows); a branch takes the one that fits best."""
+        return _unknown_keys(self.root, partial)
+
     def cardinality(self) -> float:
         """Number of distinct parameter sets; ``inf`` when any parameter is continuous."""
         return self.root.cardinality()
@@ -496,6 +521,64 @@ def _held(node: Node, tuned: tuple[str, ...], values: Any) -> Node:
     return ConstantNode(node.path, node.label, values)
 
 
+def depth_issue(schema: Any, where: str = "hyperparameters") -> ConfigIssue | None:
+    """The first parameter nested more than MAX_SPACE_DEPTH levels below the top, found
+    without recursion: parsing, validating and the optimizers' libraries all recurse."""
+    stack: list[tuple[Any, int, str]] = [(schema, 0, where)]
+    while stack:
+        spec, depth, at = stack.pop()
+        if not isinstance(spec, Mapping):
+            continue
+        if depth > MAX_SPACE_DEPTH:
+            return ConfigIssue(
+                at,
+                f"parameters nested more than {MAX_SPACE_DEPTH} levels deep (objects, lists "
+                "and branches): flatten the space",
+            )
+        properties = spec.get("properties")
+        if isinstance(properties, Mapping):
+            inside = join_path(at, "properties")
+            stack += [(sub, depth + 1, join_path(inside, key)) for key, sub in properties.items()]
+        if "items" in spec:
+            stack.append((spec["items"], depth + 1, join_path(at, "items")))
+        for keyword in ("anyOf", "oneOf"):
+            if isinstance(spec.get(keyword), list):
+                stack += [
+                    (sub, depth + 1, f"{at}.{keyword}.{i}") for i, sub in enumerate(spec[keyword])
+                ]
+    return None
+
+
+def _unknown_keys(node: Node, value: Any) -> list[tuple[str, str, list[str]]]:
+    if isinstance(node, ObjectNode) and isinstance(value, Mapping):
+        found = [
+            (node.path, str(key), list(node.properties))
+            for key in value
+            if key not in node.properties
+        ]
+        for key, child in node.properties.items():
+            if key in value:
+                found += _unknown_keys(child, value[key])
+        return found
+    if isinstance(node, BranchNode):
+        return min((_unknown_keys(branch, value) for branch in node.branches), key=len)
+    if isinstance(node, ArrayNode) and isinstance(value, list):
+        return [
+            found
+            for item, element in zip(node.items, value, strict=False)
+            for found in _unknown_keys(item, element)
+        ]
+    return []
+
+
+def _finite(value: float) -> bool:
+    """Whether a number is one a float can hold (JSON integers may be far larger)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _within(path: str, ancestor: str) -> bool:
     return not ancestor or path == ancestor or path.startswith(ancestor + ".")
 
@@ -522,7 +605,7 @@ class _Parser:
         if not isinstance(spec, Mapping):
             if isinstance(spec, (str, int, float, bool)) or spec is None:
                 return ConstantNode(path, label, spec)
-            self.fail(where, f"expected a parameter definition (an object), got {spec!r}")
+            self.fail(where, f"expected a parameter definition (an object), got {shown(spec)}")
             return ConstantNode(path, label, None)
         if "constant" in spec:
             return ConstantNode(path, label, spec["constant"])
@@ -589,9 +672,18 @@ class _Parser:
         if not isinstance(values, list) or not values:
             self.fail(where, "'enum' must be a non-empty list of the values to try")
             return ConstantNode(path, label, None)
+        if len(values) > MAX_ENUM_VALUES:
+            self.fail(
+                join_path(where, "enum"),
+                f"{len(values):,} values; at most {MAX_ENUM_VALUES:,} are supported: use an "
+                "integer parameter as an index into your own list instead",
+            )
+            return ConstantNode(path, label, None)
         default = spec.get("default")
         if default is not None and default not in values:
-            self.fail(where, f"default {default!r} is not one of the enum values {values!r}")
+            self.fail(
+                where, f"default {shown(default)} is not one of the enum values {shown(values)}"
+            )
         return ChoiceNode(path, label, list(values), default)
 
     def _number(
@@ -602,9 +694,18 @@ class _Parser:
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float))
             ):
-                self.fail(join_path(where, key), f"must be a number, got {value!r}")
+                self.fail(join_path(where, key), f"must be a number, got {shown(value)}")
+                return ConstantNode(path, label, None)
+            if value is not None and not _finite(value):
+                self.fail(join_path(where, key), f"must be a finite number, got {shown(value)}")
                 return ConstantNode(path, label, None)
         low, high, mode = spec.get("min"), spec.get("max"), spec.get("mode", "uniform")
+        if low is not None and high is not None and not _finite(float(high) - float(low)):
+            self.fail(where, f"the range from {low} to {high} is too wide to draw numbers from")
+            return ConstantNode(path, label, None)
+        if mode == "randint" and max(abs(low or 0), abs(high or 0)) >= 2**62:
+            self.fail(where, "mode 'randint' needs min and max between -2**62 and 2**62")
+            return ConstantNode(path, label, None)
         scaling = spec.get("scaling", "linear")
         if mode not in ("uniform", "normal", "randint"):
             self.fail(

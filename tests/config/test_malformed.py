@@ -80,6 +80,37 @@ def with_top(**values: Any) -> dict[str, Any]:
 
 P = "hyperparameters.properties"
 
+
+def nested_objects(levels: int) -> dict[str, Any]:
+    """A space whose one number sits ``levels`` objects below the top."""
+    node: dict[str, Any] = {"type": "number", "min": 0, "max": 1}
+    for _ in range(levels):
+        node = {"type": "object", "properties": {"a": node}}
+    return node
+
+
+def nested_lists(levels: int) -> list[Any]:
+    node: list[Any] = []
+    for _ in range(levels):
+        node = [node]
+    return node
+
+
+def billion_laughs() -> str:
+    """Nine levels of ten aliases each: 10**9 values once expanded, 100 lines on disk."""
+    lines = ["l0: &l0 [" + ", ".join(["lol"] * 10) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    return "\n".join([*lines, "hyperparameters: *l9", ""])
+
+
+def ref_laughs() -> dict[str, Any]:
+    """The same through ``$ref``: each definition refers ten times to the next."""
+    pieces: dict[str, Any] = {"l9": ["lol"] * 10}
+    for i in range(9):
+        pieces[f"l{i}"] = [{"$ref": f"#/definitions/l{i + 1}"}] * 10
+    return pieces
+
+
 CASES = [
     # --- syntax and shape -------------------------------------------------------------------
     Case(
@@ -614,6 +645,138 @@ CASES = [
         ),
         path="function.command",
         message="cannot find the program",
+    ),
+    # --- hostile or odd files (issue 10): a clear message, never a traceback ----------------
+    Case(
+        "empty-space",
+        with_top(hyperparameters={"type": "object", "properties": {}}),
+        path="hyperparameters.properties",
+        message="the space has no parameter to search",
+    ),
+    Case(
+        "space-of-constants-only",
+        with_top(hyperparameters={"type": "object", "properties": {"c": {"constant": 1}}}),
+        path="hyperparameters.properties",
+        message="the space has no parameter to search",
+    ),
+    Case(
+        "max-infinity",
+        with_params(lr={"type": "number", "min": 0.001, "max": float("inf")}),
+        path=f"{P}.lr.max",
+        message="must be a finite number, got inf",
+    ),
+    Case(
+        "min-nan",
+        with_params(lr={"type": "number", "min": float("nan"), "max": 1.0}),
+        path=f"{P}.lr.min",
+        message="must be a finite number, got nan",
+    ),
+    Case(
+        "metric-max-infinity",
+        with_top(metrics={"auc": {"min": 0, "max": float("inf"), "direction": "increase"}}),
+        path="metrics.auc.max",
+        message="must be a finite number",
+    ),
+    Case(
+        "yaml-infinity",
+        "hyperparameters:\n  properties:\n    x: {type: number, min: 0, max: .inf}\n"
+        f"function: {{module: {MODEL}, name: train}}\n",
+        path=f"{P}.x.max",
+        message="must be a finite number, got inf",
+        filename="search.yaml",
+    ),
+    Case(
+        "range-too-wide",
+        with_params(lr={"type": "number", "min": -1e308, "max": 1e308}),
+        path=f"{P}.lr",
+        message="too wide to draw numbers from",
+    ),
+    Case(
+        "integer-bound-beyond-float",
+        with_params(depth={"type": "integer", "min": 0, "max": 10**400}),
+        path=f"{P}.depth.max",
+        message="must be a finite number",
+    ),
+    Case(
+        "space-nested-too-deep",
+        with_top(hyperparameters=nested_objects(101)),
+        path=".a.properties.a",
+        message="parameters nested more than 100 levels deep",
+    ),
+    Case(
+        "document-nested-too-deep",
+        "[" * 100_000 + "]" * 100_000,
+        path="(config)",
+        message="nested more than 250 levels deep",
+    ),
+    Case(
+        "yaml-nested-too-deep",
+        "hyperparameters: " + "[" * 100_000 + "]" * 100_000 + "\n",
+        path="(config)",
+        message="nested more than 250 levels deep",
+        filename="search.yaml",
+    ),
+    Case(
+        "definitions-nested-too-deep",
+        with_top(definitions={"deep": nested_lists(300)}),
+        path="definitions.deep.0.0",
+        message="nested more than 250 levels deep",
+    ),
+    Case(
+        "yaml-billion-laughs",
+        billion_laughs(),
+        path="(config)",
+        message="values; at most 100,000 are allowed",
+        filename="search.yaml",
+    ),
+    Case(
+        "yaml-alias-inside-itself",
+        f"hyperparameters: &a {{x: [*a]}}\nfunction: {{module: {MODEL}, name: train}}\n",
+        path="(config)",
+        message="refers to a value that contains it",
+        filename="search.yaml",
+    ),
+    Case(
+        "ref-billion-laughs",
+        with_top(definitions=ref_laughs()),
+        path="definitions.l0.0.",
+        message='"$ref"s would add more than 100,000 values',
+    ),
+    Case(
+        "yaml-duplicate-key",
+        "hyperparameters:\n  properties:\n    x: {type: number, min: 0, max: 1}\n"
+        "    x: {type: number, min: 0, max: 2}\n"
+        f"function: {{module: {MODEL}, name: train}}\n",
+        path=f"{P}.x",
+        message="duplicate key 'x' on line 4 (first on line 3)",
+        filename="search.yaml",
+    ),
+    Case(
+        "enum-too-large",
+        with_params(kind={"enum": [f"v{i}" for i in range(10_001)]}),
+        path=f"{P}.kind.enum",
+        message="10,001 values; at most 10,000 are supported",
+    ),
+    Case(
+        "initial-unknown-key",
+        with_section("search", initial=[{"lr": 0.1, "knd": "a"}]),
+        path="search.initial.0.knd",
+        message="unknown parameter 'knd'; did you mean 'kind'?",
+    ),
+    Case(
+        "initial-unknown-nested-key",
+        {
+            **with_params(net={"properties": {"width": {"type": "integer", "min": 1, "max": 9}}}),
+            "search": {**BASE["search"], "initial": [{}, {"net": {"width": 3, "widht": 2}}]},
+        },
+        path="search.initial.1.net.widht",
+        message="unknown parameter 'widht'; did you mean 'width'?",
+    ),
+    Case(
+        "unicode-name-shown-as-is",
+        with_params(学习率={"type": "number", "min": 1, "max": 0}),
+        path=f"{P}.学习率",
+        message="min (1) must be below max (0)",
     ),
 ]
 

@@ -5,9 +5,9 @@ Every problem is reported with its config path, all at once, as a ConfigError.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
+import math
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -29,6 +29,14 @@ from hypermax.config.model import (
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.loss import MetricSpec
 from hypermax.optimizers import canonical_method, create_optimizer, method_issue
+from hypermax.space import MAX_SPACE_DEPTH, Space, depth_issue, shown
+
+# Bounds that keep a hostile or mistaken file from exhausting the stack or the memory: levels of
+# nested objects and lists, and values that YAML aliases or "$ref"s may add to a document
+# (the "billion laughs"). Real configs stay far below both.
+MAX_NESTING = 250
+MAX_EXPANSION = 100_000
+MAX_TEXT = 300  # characters of a path or message shown per problem
 
 
 @cache
@@ -41,32 +49,56 @@ def config_schema() -> dict[str, Any]:
 def load_config(path: str | Path, require_function: bool = True) -> Config:
     """Read and validate the config file at ``path``."""
     source = Path(path)
-    data = read_document(source)
-    if not isinstance(data, dict):
-        raise ConfigError(ConfigIssue("", "the config must be an object at the top"), str(source))
-    return config_from_dict(
-        data, base_dir=source.resolve().parent, source=source, require_function=require_function
-    )
+    try:
+        data = read_document(source)
+        if not isinstance(data, dict):
+            raise ConfigError(ConfigIssue("", "the config must be an object at the top"))
+        return config_from_dict(
+            data,
+            base_dir=source.resolve().parent,
+            source=source,
+            require_function=require_function,
+        )
+    except ConfigError as error:
+        raise bounded(error.in_file(str(source))) from None
 
 
 def read_document(source: Path) -> Any:
     """Parse one JSON or YAML file, with the line and column of a syntax error."""
     try:
-        text = source.read_text("utf-8")
+        raw = source.read_bytes()
     except OSError as error:
         raise ConfigError(
             ConfigIssue("", f"cannot read the file: {error.strerror}"), str(source)
         ) from None
-    if source.suffix.lower() in (".yaml", ".yml"):
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error)
-            raise ConfigError(
-                ConfigIssue("", f"invalid YAML{where}: {problem}"), str(source)
-            ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ConfigError(
+            ConfigIssue(
+                "",
+                f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x} on line {line}): "
+                "save it as UTF-8",
+            ),
+            str(source),
+        ) from None
+    try:
+        if source.suffix.lower() in (".yaml", ".yml"):
+            data = _read_yaml(text, str(source))
+        else:
+            data = _read_json(text, str(source))
+    except RecursionError:
+        raise ConfigError(
+            ConfigIssue("", f"nested more than {MAX_NESTING} levels deep"), str(source)
+        ) from None
+    issue = _nesting_issue(data)
+    if issue is not None:
+        raise ConfigError(issue, str(source))
+    return data
+
+
+def _read_json(text: str, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -74,8 +106,158 @@ def read_document(source: Path) -> Any:
             ConfigIssue(
                 "", f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
             ),
-            str(source),
+            source,
         ) from None
+
+
+def _read_yaml(text: str, source: str) -> Any:
+    """Compose the YAML node graph first (aliases stay shared there), check what would blow
+    up when built, then build it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        issues = _yaml_issues(node)
+        if issues:
+            raise ConfigError(issues, source)
+        return loader.construct_document(node)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(ConfigIssue("", f"invalid YAML{where}: {problem}"), source) from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _yaml_issues(root: yaml.Node) -> list[ConfigIssue]:
+    """Aliases that refer to their own parents or expand past MAX_EXPANSION values, and keys
+    given twice in one mapping, found on the node graph without expanding it."""
+    size: dict[int, int] = {}  # id -> number of values once aliases are expanded
+    distinct = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        if done:
+            open_nodes.discard(id(node))
+            size[id(node)] = 1 + sum(size[id(child)] for child in _yaml_children(node))
+            continue
+        if id(node) in size:
+            continue
+        if id(node) in open_nodes:
+            return [
+                ConfigIssue(
+                    "",
+                    f"the YAML alias at line {node.start_mark.line + 1} refers to a value "
+                    "that contains it",
+                )
+            ]
+        distinct += 1
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        stack += [(child, False) for child in _yaml_children(node) if id(child) not in size]
+    if size[id(root)] - distinct > MAX_EXPANSION:
+        return [
+            ConfigIssue(
+                "",
+                f"YAML aliases (*name) would add {size[id(root)] - distinct:,} values; at most "
+                f'{MAX_EXPANSION:,} are allowed: repeat less, or use "$ref"',
+            )
+        ]
+    return _yaml_duplicate_keys(root)
+
+
+def _yaml_duplicate_keys(root: yaml.Node) -> list[ConfigIssue]:
+    issues = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack += [(child, _dotted_join(where, i)) for i, child in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag.endswith(":merge"):
+                    continue
+                line = key.start_mark.line + 1
+                if (key.tag, key.value) in first:
+                    issues.append(
+                        ConfigIssue(
+                            _dotted_join(where, key.value),
+                            f"duplicate key {key.value!r} on line {line} (first on line "
+                            f"{first[key.tag, key.value]}): only one would count; remove one",
+                        )
+                    )
+                else:
+                    first[key.tag, key.value] = line
+                stack.append((value, _dotted_join(where, key.value)))
+    return sorted(issues, key=lambda issue: issue.message)
+
+
+def _dotted_join(parent: str, key: Any) -> str:
+    return f"{parent}.{key}" if parent else str(key)
+
+
+def _nesting_issue(data: Any) -> ConfigIssue | None:
+    """The first place where ``data`` nests deeper than MAX_NESTING, found without
+    recursion (the loader's own walks and jsonschema's recurse)."""
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth > MAX_NESTING:
+            return ConfigIssue(
+                where,
+                f"nested more than {MAX_NESTING} levels deep; a config may nest objects and "
+                f"lists {MAX_NESTING} levels (the search space {MAX_SPACE_DEPTH} parameters)",
+            )
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        stack += [(child, depth + 1, _dotted_join(where, key)) for key, child in items]
+    return None
+
+
+def _non_finite_issues(data: Any) -> list[ConfigIssue]:
+    """NaN and infinite numbers (JSON's NaN/Infinity, YAML's .nan/.inf): no bound, setting or
+    value means anything with them, and they would fail later far from their place."""
+    issues = []
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            issues.append(ConfigIssue(where, f"must be a finite number, got {value}"))
+        elif isinstance(value, (dict, list)):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack += [(child, _dotted_join(where, key)) for key, child in items]
+    return sorted(issues, key=lambda issue: issue.path)
+
+
+def bounded(error: ConfigError) -> ConfigError:
+    """The same error with every path and message cut to MAX_TEXT characters: a problem
+    may echo a value, and a value may be megabytes."""
+    error.issues = [ConfigIssue(_cut(issue.path), _cut(issue.message)) for issue in error.issues]
+    return error
+
+
+def _cut(text: str) -> str:
+    """Both ends of a long text (a deep path's end says where; a message's start what)."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[: MAX_TEXT // 2]}...{text[-(MAX_TEXT // 2) :]}"
 
 
 def config_from_dict(
@@ -85,48 +267,108 @@ def config_from_dict(
     require_function: bool = True,
 ) -> Config:
     """Validate a config given as data; the library API and the file loader both end here."""
-    base_dir = base_dir or Path.cwd()
-    where = str(source) if source else None
     try:
-        resolved = _RefResolver(data, base_dir).resolve()
+        return _validated(data, base_dir or Path.cwd(), source, require_function)
     except ConfigError as error:
-        raise (error.in_file(where) if where else error) from None
-    issues = list(_schema_issues(resolved))
-    if issues:
-        raise ConfigError(issues, where)
-    issues += _semantic_issues(resolved, require_function)
+        raise bounded(error.in_file(str(source)) if source else error) from None
+
+
+def _validated(
+    data: Mapping[str, Any], base_dir: Path, source: Path | None, require_function: bool
+) -> Config:
+    _check_nesting(data)
+    resolved = _RefResolver(data, base_dir).resolve()
+    _check_nesting(resolved)
+    too_deep = depth_issue(resolved.get("hyperparameters"))
+    if too_deep is not None:  # before jsonschema, which recurses along the parameters
+        raise ConfigError(too_deep)
+    issues = _non_finite_issues(resolved) + list(_schema_issues(resolved))
+    broken = {issue.path.split(".")[0] for issue in issues}  # sections that cannot be built
+    issues += _semantic_issues(resolved, require_function, broken)
+    issues += _seed_from_issues(resolved.get("search"), base_dir, broken)
+    if broken:
+        if "hyperparameters" in resolved and "hyperparameters" not in broken:
+            issues += _space_issues(resolved["hyperparameters"])
+        raise ConfigError(issues)
     config = _build(resolved, base_dir, source)
-    try:
-        config.space  # noqa: B018 - parsing the space reports its problems
-    except ConfigError as error:
-        issues += error.issues
-    else:
-        for position, folder in enumerate(config.search.seed_from):
-            if not (base_dir / folder / "config.json").is_file():
-                where = "search.seed_from" + (
-                    f".{position}" if isinstance(data["search"]["seed_from"], list) else ""
-                )
-                issues.append(
-                    ConfigIssue(
-                        where,
-                        f"{folder!r} is not a hypermax results folder "
-                        f"(no config.json in {base_dir / folder})",
-                    )
-                )
+    space_issues = _space_issues(config.hyperparameters)
+    issues += space_issues
+    if not space_issues:
         issues += _stage_issues(config)
         issues += _method_settings_issues(config)
-        for position, partial in enumerate(config.search.initial):
-            try:
-                config.space.complete(partial)
-            except (KeyError, ValueError, TypeError) as error:
-                issues.append(
-                    ConfigIssue(
-                        f"search.initial.{position}", f"does not fit the search space: {error}"
-                    )
-                )
+        issues += _initial_issues(config)
     if issues:
-        raise ConfigError(issues, where)
+        raise ConfigError(issues)
     return config
+
+
+def _check_nesting(data: Any) -> None:
+    issue = _nesting_issue(data)
+    if issue is not None:
+        raise ConfigError(issue)
+
+
+def _space_issues(hyperparameters: Any) -> list[ConfigIssue]:
+    """The space's problems, and a space with nothing to choose (a search needs one choice)."""
+    try:
+        space = Space.from_schema(hyperparameters)
+    except ConfigError as error:
+        return list(error.issues)
+    if space.parameters():
+        return []
+    where = "hyperparameters"
+    if isinstance(hyperparameters, Mapping) and "properties" in hyperparameters:
+        where = "hyperparameters.properties"
+    return [
+        ConfigIssue(
+            where,
+            "the space has no parameter to search: add a number, an integer or an enum, "
+            'e.g. "lr": {"type": "number", "min": 0.0001, "max": 0.1}',
+        )
+    ]
+
+
+def _seed_from_issues(search: Any, base_dir: Path, broken: set[str]) -> list[ConfigIssue]:
+    if "search" in broken or not isinstance(search, Mapping):
+        return []
+    folders = search.get("seed_from", [])
+    issues = []
+    for position, folder in enumerate([folders] if isinstance(folders, str) else folders):
+        if not (base_dir / folder / "config.json").is_file():
+            where = "search.seed_from" + ("" if isinstance(folders, str) else f".{position}")
+            issues.append(
+                ConfigIssue(
+                    where,
+                    f"{folder!r} is not a hypermax results folder "
+                    f"(no config.json in {base_dir / folder})",
+                )
+            )
+    return issues
+
+
+def _initial_issues(config: Config) -> list[ConfigIssue]:
+    """Warm-start sets must fit the space; a key that names no parameter is a typo, never
+    something to drop silently."""
+    issues = []
+    for position, partial in enumerate(config.search.initial):
+        where = f"search.initial.{position}"
+        unknown = config.space.unknown_keys(partial)
+        for path, key, known in unknown:
+            hint = difflib.get_close_matches(key, known, n=1)
+            advice = f"did you mean {hint[0]!r}?" if hint else f"known: {', '.join(known)}"
+            issues.append(
+                ConfigIssue(
+                    _dotted_join(_dotted_join(where, path) if path else where, key),
+                    f"unknown parameter {key!r}; {advice}",
+                )
+            )
+        if unknown:
+            continue
+        try:
+            config.space.complete(partial)
+        except (KeyError, ValueError, TypeError) as error:
+            issues.append(ConfigIssue(where, f"does not fit the search space: {error}"))
+    return issues
 
 
 def _default_iterations(search: Mapping[str, Any]) -> int:
@@ -270,36 +512,39 @@ def _explain(error: ValidationError) -> Iterator[ConfigIssue]:
             hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             advice = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(allowed)}"
             yield ConfigIssue(
-                _dotted([*error.absolute_path, key]), f"unknown key {key!r}; {advice}"
+                _dotted([*error.absolute_path, key]), f"unknown key {shown(key)}; {advice}"
             )
     elif error.validator == "required":
         yield ConfigIssue(path, f"missing required key {error.message.split(chr(39))[1]!r}")
     elif error.validator == "enum":
         options = ", ".join(repr(value) for value in error.validator_value)  # type: ignore[union-attr]
-        yield ConfigIssue(path, f"{error.instance!r} is not allowed; use one of {options}")
+        yield ConfigIssue(path, f"{shown(error.instance)} is not allowed; use one of {options}")
     elif (
         error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "name"
     ):
         yield ConfigIssue(
             path,
-            f"{error.instance!r} cannot name a folder: use letters, digits, '_', '-' and "
+            f"{shown(error.instance)} cannot name a folder: use letters, digits, '_', '-' and "
             "'.', and not '.' or '..' alone",
         )
     elif error.validator == "type":
         yield ConfigIssue(
             path,
             f"must be of type {error.validator_value}, got {type(error.instance).__name__} "
-            f"{error.instance!r}",
+            f"{shown(error.instance)}",
         )
     else:
         yield ConfigIssue(path, error.message)
 
 
-def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[ConfigIssue]:
-    """Checks that JSON Schema cannot express."""
+def _semantic_issues(
+    data: Mapping[str, Any], require_function: bool, broken: set[str]
+) -> list[ConfigIssue]:
+    """Checks that JSON Schema cannot express, on the sections that passed it (``broken``
+    names those that did not: their problems are reported already)."""
     issues: list[ConfigIssue] = []
-    function = data.get("function")
-    if require_function and function is None:
+    function = None if "function" in broken else data.get("function")
+    if require_function and function is None and "function" not in broken:
         issues.append(
             ConfigIssue(
                 "function",
@@ -309,10 +554,13 @@ def _semantic_issues(data: Mapping[str, Any], require_function: bool) -> list[Co
         )
     if function is not None and require_function:
         issues += _function_issues(function)
-    issue = method_issue(data.get("search", {}).get("method", DEFAULT_METHOD))
+    search = {} if "search" in broken else data.get("search", {})
+    issue = None if "search" in broken else method_issue(search.get("method", DEFAULT_METHOD))
     if issue is not None:
         issues.append(issue)
-    if data.get("search", {}).get("objective") == "pareto" and len(data.get("metrics", {})) < 2:
+    if "metrics" in broken:
+        return issues
+    if search.get("objective") == "pareto" and len(data.get("metrics", {})) < 2:
         issues.append(
             ConfigIssue(
                 "search.objective",
@@ -376,9 +624,10 @@ class _RefResolver:
         self.root = root
         self.base_dir = base_dir
         self.issues: list[ConfigIssue] = []
+        self.added = 0  # values that references added: bounded like YAML aliases
 
     def resolve(self) -> dict[str, Any]:
-        result = self._walk(copy.deepcopy(dict(self.root)), "", (), self.root, self.base_dir)
+        result = self._walk(dict(self.root), "", (), self.root, self.base_dir)
         if self.issues:
             raise ConfigError(self.issues)
         return result
@@ -386,6 +635,18 @@ class _RefResolver:
     def _walk(
         self, node: Any, where: str, active: tuple[str, ...], document: Any, folder: Path
     ) -> Any:
+        """A new copy of ``node`` with references replaced (containers are rebuilt, so the
+        result shares nothing mutable with the documents)."""
+        if active:
+            self.added += 1
+            if self.added > MAX_EXPANSION:
+                raise ConfigError(
+                    ConfigIssue(
+                        _dotted_join(where, "$ref"),
+                        f'"$ref"s would add more than {MAX_EXPANSION:,} values: refer less '
+                        "often to large pieces, or to pieces that refer to others",
+                    )
+                )
         if isinstance(node, list):
             return [
                 self._walk(v, _dotted([where, i]) if where else str(i), active, document, folder)
@@ -408,7 +669,7 @@ class _RefResolver:
             target = self._point(target_document, pointer, ref, at)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
             resolved = self._walk(
-                copy.deepcopy(target), where, (*active, identity), target_document, target_folder
+                target, where, (*active, identity), target_document, target_folder
             )
             if isinstance(resolved, dict):
                 return {**resolved, **self._walk(siblings, where, active, document, folder)}
