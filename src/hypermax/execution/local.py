@@ -431,10 +431,6 @@ class LocalExecutor(Executor):
     ) -> TrialOutcome:
         request = worker.request
         assert request is not None
-        if not worker.usage.peak_ram and worker in self._workers:  # ended before any sample
-            self.watcher.sample(
-                worker.usage, worker.process.pid, seconds, worker.inherited, tree=False
-            )
         self.watcher.cap_log(request.log_path)
         worker.request = None
         worker.started = None

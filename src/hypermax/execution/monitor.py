@@ -7,6 +7,7 @@ Python worker and for an executable.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -24,6 +25,7 @@ from hypermax.execution.trial_log import cap_log
 
 MIB = 1024 * 1024
 SAMPLE_INTERVAL = 0.1
+PSS_INTERVAL = 2.0  # seconds between readings of a trial's proportional set size, at most
 KILL_GRACE = 0.3  # SIGTERM, then SIGKILL this long after: a kill lands within 0.5 s
 
 
@@ -34,6 +36,11 @@ class Usage:
     seconds: float = 0.0
     peak_ram: float = 0.0
     peak_gpu_ram: float = 0.0
+    # the last reading of the tree's proportional set size, and its resident size then
+    pss_read: float = 0.0
+    rss_then: float = 0.0
+    read_at: float = -math.inf
+    read_cost: float = 0.0
 
     def resources(self) -> dict[str, float]:
         """The peaks as stored with the trial (and usable as ``ram``/``gpu_ram`` metrics)."""
@@ -136,23 +143,38 @@ class Watcher:
         pid: int,
         seconds: float,
         baseline: float = 0.0,
-        tree: bool = True,
         escaped: Sequence[psutil.Process] = (),
     ) -> list[psutil.Process]:
-        """Update a trial's usage from the process tree rooted at ``pid`` (or that process
-        alone, much cheaper than finding descendants) and the processes that ``escaped`` it;
-        the processes found. ``baseline`` is memory the root had before the trial's code ran
-        (pages shared with the search process after a fork)."""
-        found = [*_tree(pid), *escaped] if tree else []
+        """Update a trial's usage from the process tree rooted at ``pid`` and the processes
+        that ``escaped`` it; the processes found. ``baseline`` is memory (PSS) the root had
+        before the trial's code ran (pages shared with the search process after a fork)."""
+        found = [*_tree(pid), *escaped]
         processes = list({process.pid: process for process in found}.values())
         self.ledger.record(processes)
-        ram = sum(process_memory(p.pid) for p in processes) if tree else process_memory(pid)
         usage.seconds = seconds
-        usage.peak_ram = max(usage.peak_ram, ram - baseline)
-        if self.gpu is not None and tree:
+        usage.peak_ram = max(usage.peak_ram, self._memory(usage, processes) - baseline)
+        if self.gpu is not None:
             pids = {p.pid for p in processes}
             usage.peak_gpu_ram = max(usage.peak_gpu_ram, self.gpu.used_mib(pids))
         return processes
+
+    def _memory(self, usage: Usage, processes: Sequence[psutil.Process]) -> float:
+        """The tree's memory (see ``process_memory``). Reading PSS costs milliseconds per
+        100 MiB mapped, so it is read every ``PSS_INTERVAL`` (and at most a tenth of the time),
+        resident-size growth since the last reading added in between (new pages are the
+        tree's own until it forks); an estimate past ``max_ram`` is read again before it
+        can kill."""
+        rss = sum(_resident(process) for process in processes)
+        estimate = usage.pss_read + rss - usage.rss_then
+        now = time.monotonic()
+        since = now - usage.read_at
+        over = self.limits.max_ram is not None and estimate > self.limits.max_ram
+        if since >= PSS_INTERVAL or (over and since >= 10 * usage.read_cost):
+            usage.pss_read = sum(process_memory(process.pid) for process in processes)
+            usage.rss_then, usage.read_at = rss, now
+            usage.read_cost = time.monotonic() - now
+            estimate = usage.pss_read
+        return estimate
 
 
 class Terminator:
@@ -318,6 +340,13 @@ def peak_rss() -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _resident(process: psutil.Process) -> float:
+    try:
+        return float(process.memory_info().rss) / MIB
+    except psutil.Error:
+        return 0.0
 
 
 def process_memory(pid: int) -> float:
