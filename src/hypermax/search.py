@@ -124,7 +124,7 @@ def start_over(config: Config) -> list[str]:
     Under the run lock, so the results of a run in progress are never moved: that run keeps
     them and this one is refused, as a second run is."""
     folder = config.results_dir
-    make_results_dir(folder.parent)  # the lock lives beside the results folder
+    make_results_dir(folder.parent, lock_beside=False)  # where the lock and the folder live
     if config.search.storage:
         with open_storage(config, folder) as storage, storage.writer_lock():
             return _move_aside(config, folder, storage)

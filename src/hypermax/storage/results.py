@@ -28,10 +28,10 @@ class ResultsFolder:
     trials: list[Trial]
 
 
-def make_results_dir(folder: Path) -> None:
+def make_results_dir(folder: Path, lock_beside: bool = True) -> None:
     """Create a run's results folder, or say clearly why it cannot be written.
 
-    Its parent must be writable too: the run lock lives beside the folder.
+    With ``lock_beside``, its parent must be writable too: the run lock lives there.
     """
     existing = next(p for p in (folder, *folder.parents) if p.exists())
     if not existing.is_dir():
@@ -42,7 +42,8 @@ def make_results_dir(folder: Path) -> None:
                 "results.directory to a folder (it is created when missing)",
             )
         )
-    for place in (folder, folder.parent) if existing == folder else (existing,):
+    needed = (folder, folder.parent) if lock_beside else (folder,)
+    for place in needed if existing == folder else (existing,):
         if not os.access(place, os.W_OK):
             raise StorageError(
                 f"{place} is read-only: the results of this search cannot be saved in "
