@@ -561,12 +561,12 @@ def _unknown_keys(node: Node, value: Any) -> list[tuple[str, str, list[str]]]:
                 found += _unknown_keys(child, value[key])
         return found
     if isinstance(node, BranchNode):
-        found = [_unknown_keys(branch, value) for branch in node.branches]
+        per_branch = [_unknown_keys(branch, value) for branch in node.branches]
         known: dict[str, dict[str, None]] = {}  # what any branch knows, for the suggestions
-        for entries in found:
+        for entries in per_branch:
             for path, _, keys in entries:
                 known.setdefault(path, {}).update(dict.fromkeys(keys))
-        return [(path, key, list(known[path])) for path, key, _ in min(found, key=len)]
+        return [(path, key, list(known[path])) for path, key, _ in min(per_branch, key=len)]
     if isinstance(node, ArrayNode) and isinstance(value, list):
         return [
             found
