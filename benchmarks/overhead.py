@@ -3,17 +3,24 @@
 Runs, in one process and one run: (a) a bare `concurrent.futures.ProcessPoolExecutor` round trip
 per call of a trivial function, (b) a whole `hypermax.optimize` search with the same trivial
 objective (one warm worker, every trial stored), and (c) the optimizer's suggest time alone.
-Framework overhead = (b) - (c) - (a). `python benchmarks/overhead.py [--trials N]`.
+Framework overhead = (b) - (c) - (a). Then (d) the cost of one sample of a running trial's
+memory, with and without reading its PSS. `python benchmarks/overhead.py [--trials N]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
+import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+import psutil
+
 import hypermax
+from hypermax.execution.monitor import Limits, Usage, Watcher
 from hypermax.optimizers import create_optimizer
 from hypermax.space import Space
 from hypermax.trial import Trial, TrialStatus
@@ -57,6 +64,43 @@ def whole_search(method: str, trials: int) -> float:
     return (time.perf_counter() - started) / trials
 
 
+def sampling_cost(children: int, samples: int = 50) -> tuple[float, float]:
+    """Milliseconds per sample of a trial's process tree (the search samples every 0.1 s while
+    trials run): a process holding 200 MiB with ``children`` forked idle children. Returns
+    the cost of a sample that reads resident size only, and of one that also reads PSS (every
+    ``PSS_INTERVAL`` s)."""
+    script = (
+        "import os, time\n"
+        "block = bytearray(200 * 2**20)\n"
+        "for i in range(0, len(block), 4096): block[i] = 1\n"
+        f"for _ in range({children}):\n"
+        "    if os.fork() == 0: time.sleep(60); os._exit(0)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == b"ready"
+        watcher = Watcher(Limits())
+        usage = Usage()
+        watcher.sample(usage, process.pid, 0.0)  # the first sample reads PSS
+        started = time.perf_counter()
+        for _ in range(samples):
+            watcher.sample(usage, process.pid, 0.0)
+        cheap = (time.perf_counter() - started) / samples
+        started = time.perf_counter()
+        for _ in range(samples):
+            usage.read_at = -math.inf
+            watcher.sample(usage, process.pid, 0.0)
+        full = (time.perf_counter() - started) / samples
+    finally:
+        for child in psutil.Process(process.pid).children(recursive=True):
+            child.kill()
+        process.kill()
+        process.wait()
+    return cheap, full
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=300)
@@ -82,6 +126,11 @@ def main() -> None:
             f"{framework * 1000:>11.2f}",
             flush=True,
         )
+    print("sampling a trial's tree (200 MiB), milliseconds per sample:")
+    print(f"{'processes':<10}{'resident only':>15}{'with PSS':>10}")
+    for children in (0, 4):
+        cheap, full = sampling_cost(children)
+        print(f"{children + 1:<10}{cheap * 1000:>15.2f}{full * 1000:>10.2f}", flush=True)
 
 
 if __name__ == "__main__":

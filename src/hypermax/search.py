@@ -11,7 +11,7 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -217,6 +217,7 @@ class Search:
         self._warm_start = config.warm_start()
         self._earlier = _earlier_trials(config)
         self._fit_cache: dict[int, bool] = {}
+        self._fitting: dict[int, Trial] = {}  # the trials that inform the method, by number
         self.trials: dict[int, Trial] = {}
         self._finished = 0
         self._best: Trial | None = None
@@ -248,6 +249,7 @@ class Search:
         write_atomic(self.results_dir / "config.json", _json(saved))
         self.trials = {t.number: t for t in storage.trials()}
         self._fail_poison_trials(storage)
+        self._fitting = {t.number: t for t in self._ordered() if self._fits(t)}
         self._finished = sum(1 for t in self.trials.values() if t.status.finished)
         self._best = best_trial(self._ordered())
         self._write_files(force=True)
@@ -303,15 +305,19 @@ class Search:
         """The next ``count`` new flat parameter sets a run would try after ``history``:
         warm-start sets not tried yet, then the method's suggestions (informed by the
         ``seed_from`` searches)."""
+        # trials recorded under an earlier version of the space stay stored, but only
+        # those that are points of the current space inform the method
+        return self._choose(history, [t for t in history if self._fits(t)], count)
+
+    def _choose(
+        self, history: Iterable[Trial], fitting: list[Trial], count: int
+    ) -> list[dict[str, Any]]:
         chosen: list[dict[str, Any]] = []
         if self._warm_start:  # spares serialising the whole history on every trial otherwise
             tried = {point_key(t.flat) for t in history}
             fresh = [f for f in self._warm_start if point_key(f) not in tried][:count]
             chosen = [self.optimizer.prepare(flat) for flat in fresh]
         if count > len(chosen):
-            # trials recorded under an earlier version of the space stay stored, but only
-            # those that are points of the current space inform the method
-            fitting = [t for t in history if self._fits(t)]
             chosen += self.optimizer.suggest(self._earlier + fitting, count - len(chosen))
         return chosen
 
@@ -323,12 +329,17 @@ class Search:
     def _next_trials(self, count: int, reruns: list[Trial]) -> list[Trial]:
         chosen = [reruns.pop(0) for _ in range(min(count, len(reruns)))]
         if count > len(chosen):
-            suggestions = self.upcoming(self._ordered(), count - len(chosen))
+            # the fitting trials are kept as they come: filtering the whole history for every
+            # new trial made each one slower than the last
+            fitting = list(self._fitting.values())
+            suggestions = self._choose(self.trials.values(), fitting, count - len(chosen))
             number = max(self.trials, default=0) + 1
             for offset, flat in enumerate(suggestions):
                 trial = Trial(number + offset, flat, self.config.space.model_params(flat))
                 chosen.append(trial)
                 self.trials[trial.number] = trial
+                if self._fits(trial):
+                    self._fitting[trial.number] = trial
         return chosen
 
     def _start(self, storage: Storage, trial: Trial) -> None:
