@@ -345,9 +345,10 @@ def _analyze(options: argparse.Namespace) -> int:
     try:
         page = write_report(analysis, folder)
     except OSError as error:
-        failed = Path(error.filename) if error.filename else folder
-        message = file_error(error, failed)
-        raise StorageError(f"{message}; write the report elsewhere with --output") from error
+        raise StorageError(
+            f"the report cannot be written into {folder}: {error.strerror or error}; write it "
+            "elsewhere with --output FOLDER"
+        ) from error
     print(f"Wrote {page} (charts in {folder / 'png'}, tables in {folder / 'csv'})")
     if options.open:
         webbrowser.open(page.resolve().as_uri())
