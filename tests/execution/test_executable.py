@@ -15,6 +15,7 @@ from hypermax.errors import ConfigError
 from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.executable import ExecutableExecutor, flat_arguments, parse_result_line
 from hypermax.execution.monitor import Limits
+from hypermax.execution.processes import LEDGER_NAME, Ledger
 from tests.execution.conftest import next_outcome
 
 PROGRAM = r"""
@@ -272,3 +273,24 @@ def test_a_result_line_over_the_limit_is_named_in_the_error(program: Path) -> No
     outcome = run(program, {"mode": "long_result"})
     assert outcome.kind is OutcomeKind.ERROR
     assert "a line over 1 MiB was not read" in (outcome.error or "")
+
+
+def test_another_run_of_the_same_search_leaves_a_running_trial_alone(program: Path) -> None:
+    """`hypermax validate` beside a running search builds an executor with the same ledger
+    and tag prefix; stopping it must not end the search's trials."""
+    ledger = program / LEDGER_NAME
+    running = ExecutableExecutor([sys.executable, "program.py"], program, ledger=Ledger(ledger))
+    running.start()
+    try:
+        running.submit(TrialRequest(1, {"mode": "silent_daemon", "linger": 60}, program / "1.log"))
+        deadline = time.monotonic() + 10
+        while not (program / "daemon.pid").exists() and time.monotonic() < deadline:
+            running.wait(0.1)
+        daemon = psutil.Process(int((program / "daemon.pid").read_text()))
+        other = ExecutableExecutor([sys.executable, "program.py"], program, ledger=Ledger(ledger))
+        other.start()
+        other.stop()
+        assert daemon.is_running() and daemon.status() != "zombie"
+    finally:
+        running.stop()
+    assert _daemon_ended(program)

@@ -39,7 +39,7 @@ from hypermax.execution.monitor import (
     die_with_parent,
     exit_description,
 )
-from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, tagged
+from hypermax.execution.processes import TAG_VARIABLE, Ledger, end_tagged, kill_all, tagged
 
 READ_SIZE = 65536
 DRAIN_SECONDS = 1.0  # reading what is left once the program exited, at most
@@ -169,6 +169,7 @@ class ExecutableExecutor(Executor):
         self.arguments = arguments
         self.watcher = Watcher(limits or Limits(), ledger)
         self._tag_prefix = self.watcher.ledger.tag_prefix
+        self._tags: set[str] = set()  # of the trials this executor ran
         self._last_scan = 0.0
         self._runs: list[_Run] = []
         self._dying: list[_Run] = []  # killed programs, to reap and close
@@ -202,6 +203,7 @@ class ExecutableExecutor(Executor):
             "HYPERMAX_TRIAL": str(request.number),
             TAG_VARIABLE: f"{self._tag_prefix}:{request.number}",
         }
+        self._tags.add(environment[TAG_VARIABLE])
         try:
             with open(params_file, "rb") as stdin:
                 process = subprocess.Popen(
@@ -355,7 +357,7 @@ class ExecutableExecutor(Executor):
         self._dying += self._runs
         self._runs = []
         self.watcher.terminator.finish()
-        kill_all(p for processes in tagged(self._tag_prefix).values() for p in processes)
+        end_tagged(self._tag_prefix, self._tags)
         self.watcher.ledger.end_recorded()
         for run in self._dying:
             _end_group(run.process.pid)

@@ -45,7 +45,7 @@ from hypermax.execution.monitor import (
     reset_peak_rss,
     tree_memory,
 )
-from hypermax.execution.processes import TAG_VARIABLE, Ledger, kill_all, tagged
+from hypermax.execution.processes import TAG_VARIABLE, Ledger, end_tagged, kill_all, tagged
 from hypermax.execution.python_function import FunctionSource, LoadError
 from hypermax.loss import plain_data
 
@@ -255,6 +255,7 @@ class LocalExecutor(Executor):
         self.recycling = recycling or Recycling()
         self.watcher = Watcher(limits or Limits(), ledger)
         self._tag_prefix = self.watcher.ledger.tag_prefix
+        self._tags: set[str] = set()  # of the trials this executor ran
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
         self._workers: list[_Worker] = []
@@ -346,6 +347,7 @@ class LocalExecutor(Executor):
         worker.started = time.monotonic() if worker.ready else None
         worker.usage = Usage()
         worker.tag, worker.seen = f"{self._tag_prefix}:{request.number}", []
+        self._tags.add(worker.tag)
         # if the worker just died, wait() reports the trial through the worker's exit
         with contextlib.suppress(OSError):
             worker.connection.send(
@@ -497,7 +499,7 @@ class LocalExecutor(Executor):
                 worker.process.join(0.2)
             self._retire(worker)
         self.watcher.terminator.finish()
-        kill_all(p for processes in tagged(self._tag_prefix).values() for p in processes)
+        end_tagged(self._tag_prefix, self._tags)
         self.watcher.ledger.end_recorded()
         for process in self._dying:
             process.join(1.0)

@@ -17,7 +17,7 @@ import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import psutil
@@ -54,6 +54,13 @@ def tagged(prefix: str) -> dict[str, list[psutil.Process]]:
             except (OSError, psutil.Error):
                 continue  # ended meanwhile, or not ours to read
     return found
+
+
+def end_tagged(prefix: str, tags: Collection[str]) -> int:
+    """Kill the processes carrying one of ``tags`` (all starting with ``prefix``): those of
+    the trials an executor ran, never those of another run of the same search."""
+    found = tagged(prefix)
+    return kill_all(process for tag in tags for process in found.get(tag, []))
 
 
 def kill_all(processes: Iterable[psutil.Process]) -> int:
