@@ -1,4 +1,5 @@
-"""PostgreSQL only: searches starting at once on a new database; a server that never answers."""
+"""Opening storage: searches starting at once on a new database (SQLite and PostgreSQL), and a
+PostgreSQL server that never answers."""
 
 from __future__ import annotations
 
@@ -9,21 +10,24 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from hypermax.errors import ConfigError
-from hypermax.storage import SQLStorage
+from hypermax.storage import SQLStorage, sqlite_url
 from hypermax.storage import sql as sql_storage
 from hypermax.storage.sql import normalize_url
 
-STARTERS = 6  # 4 of 5 rounds failed with "duplicate key" before creation was serialised
+# before creation was serialised, 4 of 5 rounds failed ("duplicate key" on PostgreSQL, "table
+# hypermax_searches already exists" on SQLite)
+STARTERS = 6
 
 START_ON_GO = """\
 import sys
-from hypermax.storage import SQLStorage
+from hypermax.storage import SQLStorage, sqlite_url
 print("ready", flush=True)
 sys.stdin.readline()
 with SQLStorage(sys.argv[1], sys.argv[2]) as storage:
@@ -31,9 +35,14 @@ with SQLStorage(sys.argv[1], sys.argv[2]) as storage:
 """
 
 
-@pytest.fixture
-def new_database(postgres_url: str) -> Iterator[str]:
-    """A database of its own (no hypermax tables yet) on the test server; dropped after."""
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database without hypermax tables: a new SQLite file, or a database of its own on the
+    PostgreSQL test server (dropped after)."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    postgres_url = request.getfixturevalue("postgres_url")
     name = f"hypermax_race_{uuid.uuid4().hex[:10]}"
     admin = create_engine(normalize_url(postgres_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -46,7 +55,6 @@ def new_database(postgres_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize("round_", range(2))
 def test_searches_starting_at_once_on_a_new_database_all_start(
     new_database: str, round_: int
