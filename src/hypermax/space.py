@@ -694,7 +694,7 @@ class _Parser:
     def _number(
         self, spec: Mapping[str, Any], path: str, label: str, where: str, integer: bool
     ) -> Node:
-        for key in ("min", "max", "mean", "stddev", "rounding"):
+        for key in ("min", "max", "mean", "stddev", "rounding", "default"):
             value = spec.get(key)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float))

@@ -67,9 +67,10 @@ def read_document(source: Path) -> Any:
     """Parse one JSON or YAML file, with the line and column of a syntax error."""
     try:
         raw = source.read_bytes()
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a null byte in the name
+        reason = getattr(error, "strerror", None) or str(error)
         raise ConfigError(
-            ConfigIssue("", f"cannot read the file: {error.strerror}"), str(source)
+            ConfigIssue("", f"cannot read the file: {reason}"), str(source)
         ) from None
     try:
         text = raw.decode("utf-8-sig")
@@ -257,7 +258,8 @@ def _cut(text: str) -> str:
     """Both ends of a long text (a deep path's end says where; a message's start what)."""
     if len(text) <= MAX_TEXT:
         return text
-    return f"{text[: MAX_TEXT // 2]}...{text[-(MAX_TEXT // 2) :]}"
+    half = (MAX_TEXT - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
 
 
 def config_from_dict(
@@ -658,7 +660,12 @@ class _RefResolver:
             ref = node["$ref"]
             at = f"{where}.$ref" if where else "$ref"
             file_part, _, pointer = ref.partition("#")
-            identity = f"{(folder / file_part).resolve() if file_part else id(document)}#{pointer}"
+            try:
+                location = (folder / file_part).resolve() if file_part else id(document)
+            except (OSError, ValueError) as error:  # a null byte, a loop of links
+                self.issues.append(ConfigIssue(at, f"cannot load {shown(ref)}: {error}"))
+                return None
+            identity = f"{location}#{pointer}"
             if identity in active:
                 self.issues.append(ConfigIssue(at, f"circular reference {ref!r}"))
                 return None
