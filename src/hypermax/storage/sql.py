@@ -257,7 +257,7 @@ class SQLStorage(Storage):
         where = str(self._database) if self._database is not None else self._shown
         if "disk is full" in text or getattr(reason, "sqlstate", None) == "53100":
             return StorageError(f"the disk is full: {where} could not be written; {RESUME_HINT}")
-        if "not a database" in text or "malformed" in text:
+        if self._database is not None and ("not a database" in text or "malformed" in text):
             return StorageError(
                 f"{where} is corrupt or not a SQLite database ({reason}); hypermax has not "
                 "changed it. Restore it from a backup, or run with --fresh to move these "
