@@ -32,7 +32,7 @@ from hypermax.analysis.report import (
 )
 from hypermax.config import Config, config_schema, load_config
 from hypermax.config.loader import metric_specs
-from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
+from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError, Terminated
 from hypermax.pareto import pareto_front
 from hypermax.progress import ProgressPrinter, best_summary, front_summary
 from hypermax.search import Search, executor_for, open_storage, start_over
@@ -211,7 +211,7 @@ def _run(options: argparse.Namespace) -> int:
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    raise Terminated
 
 
 def _validate(options: argparse.Namespace) -> int:

@@ -48,3 +48,8 @@ class TrialError(Exception):
 
 class SearchBusyError(RuntimeError):
     """Another process is already running this search."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached the search: it stops as on Ctrl-C, but the running trials are held
+    responsible (a trial may have sent it), while stopping by hand never is."""

@@ -42,7 +42,7 @@ from hypermax.trial import Trial, TrialStatus, best_trial
 
 POLL_SECONDS = 0.5
 FILES_INTERVAL = 1.0
-MAX_RERUNS = 2  # of a trial the search stopped while it ran: one that kills the search fails
+MAX_RERUNS = 2  # of a trial the search died or got SIGTERM under: one that kills it fails
 
 
 @dataclass
@@ -273,14 +273,16 @@ class Search:
                 for outcome in outcomes:
                     trial = in_flight.pop(outcome.number)
                     self._record(storage, trial, outcome)
-        except BaseException:
+        except BaseException as error:
+            # Ctrl-C is the user's; anything else may be a trial's doing (it sent SIGTERM)
+            counted = type(error) is not KeyboardInterrupt
             with _signals_held():  # a second Ctrl-C must not cut the clean-up short
                 self.executor.stop()
                 for trial in self._ordered():  # also those cut short between save and submit
                     if trial.status is TrialStatus.RUNNING:
                         trial.status = TrialStatus.INTERRUPTED
                         trial.finished_at = _now()
-                        trial.interruptions += 1
+                        trial.interruptions += counted
                         storage.save_trial(trial)
                 self._write_files(force=True)
             raise
@@ -296,8 +298,8 @@ class Search:
             if trial.status is TrialStatus.INTERRUPTED and trial.interruptions > MAX_RERUNS:
                 trial.status = TrialStatus.FAILED
                 trial.error = (
-                    f"interrupted the search {trial.interruptions} times (the search stopped "
-                    "while this trial ran, each time it ran): not run again"
+                    f"interrupted the search {trial.interruptions} times (the search died or "
+                    "was sent SIGTERM each time this trial ran): not run again"
                 )
                 storage.save_trial(trial)
 

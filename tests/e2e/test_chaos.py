@@ -122,3 +122,18 @@ def test_a_trial_that_kills_its_search_runs_three_times_then_fails(
     assert trials[0].status is TrialStatus.FAILED
     assert "interrupted the search 3 times" in (trials[0].error or "")
     assert [t.status for t in trials[1:]] == [TrialStatus.OK, TrialStatus.OK]
+
+
+@pytest.mark.slow
+def test_stopping_by_hand_is_never_held_against_a_trial(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) while the same long trial runs, again and again: it stays due."""
+    config = write_search_files(
+        tmp_path,
+        SPACE,
+        {"name": "patient", "iterations": 3, "method": "random", "initial": [{"x": -1}]},
+        POISON_MODEL.replace("{signal}", "SIGINT"),
+    )
+    codes = [_run_to_the_end(config).returncode for _ in range(4)]
+    assert codes == [130] * 4
+    (trial, *_) = _trials(tmp_path / "hypermax_results" / "patient", "patient")
+    assert (trial.status, trial.interruptions) == (TrialStatus.INTERRUPTED, 0)
