@@ -461,4 +461,4 @@ def _now() -> datetime:
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, default=str) + "\n"
+    return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
