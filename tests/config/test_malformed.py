@@ -773,6 +773,21 @@ CASES = [
         message="unknown parameter 'widht'; did you mean 'width'?",
     ),
     Case(
+        "json-integer-of-5000-digits",
+        '{"hyperparameters": {"properties": {"x": {"type": "integer", "min": 0, "max": '
+        + "9" * 5000
+        + "}}}}",
+        path="(config)",
+        message="a number has more than 4300 digits",
+    ),
+    Case(
+        "yaml-integer-of-5000-digits",
+        "hyperparameters: {properties: {x: {type: integer, min: 0, max: " + "9" * 5000 + "}}}\n",
+        path="(config)",
+        message="a number has more than 4300 digits",
+        filename="search.yaml",
+    ),
+    Case(
         "unicode-name-shown-as-is",
         with_params(学习率={"type": "number", "min": 1, "max": 0}),
         path=f"{P}.学习率",

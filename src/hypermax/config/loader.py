@@ -37,6 +37,7 @@ from hypermax.space import MAX_SPACE_DEPTH, Space, depth_issue, shown
 MAX_NESTING = 250
 MAX_EXPANSION = 100_000
 MAX_TEXT = 300  # characters of a path or message shown per problem
+TOO_MANY_DIGITS = "a number has more than 4300 digits, more than Python reads: shorten it"
 
 
 @cache
@@ -109,6 +110,8 @@ def _read_json(text: str, source: str) -> Any:
             ),
             source,
         ) from None
+    except ValueError:  # Python's own bound on the digits of an integer
+        raise ConfigError(ConfigIssue("", TOO_MANY_DIGITS), source) from None
 
 
 def _read_yaml(text: str, source: str) -> Any:
@@ -117,19 +120,20 @@ def _read_yaml(text: str, source: str) -> Any:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        if node is None:
-            return None
-        issues = _yaml_issues(node)
-        if issues:
-            raise ConfigError(issues, source)
-        return loader.construct_document(node)
+        issues = [] if node is None else _yaml_issues(node)
+        data = None if node is None or issues else loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(ConfigIssue("", f"invalid YAML{where}: {problem}"), source) from None
+    except ValueError:  # Python's own bound on the digits of an integer
+        raise ConfigError(ConfigIssue("", TOO_MANY_DIGITS), source) from None
     finally:
         loader.dispose()
+    if issues:
+        raise ConfigError(issues, source)
+    return data
 
 
 def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
@@ -224,8 +228,8 @@ def _nesting_issue(data: Any) -> ConfigIssue | None:
         if depth > MAX_NESTING:
             return ConfigIssue(
                 where,
-                f"nested more than {MAX_NESTING} levels deep; a config may nest objects and "
-                f"lists {MAX_NESTING} levels (the search space {MAX_SPACE_DEPTH} parameters)",
+                f"nested more than {MAX_NESTING} levels deep; a config nests objects and "
+                f"lists at most {MAX_NESTING} levels (its parameters at most {MAX_SPACE_DEPTH})",
             )
         items = value.items() if isinstance(value, dict) else enumerate(value)
         stack += [(child, depth + 1, _dotted_join(where, key)) for key, child in items]
