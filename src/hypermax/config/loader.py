@@ -220,20 +220,27 @@ def _dotted_join(parent: str, key: Any) -> str:
 def _nesting_issue(data: Any) -> ConfigIssue | None:
     """The first place where ``data`` nests deeper than MAX_NESTING, found without
     recursion (the loader's own walks and jsonschema's recurse)."""
+    if not isinstance(data, (dict, list)):
+        return None
     stack: list[tuple[Any, int, str]] = [(data, 1, "")]
     while stack:
         value, depth, where = stack.pop()
-        if not isinstance(value, (dict, list)):
-            continue
         if depth > MAX_NESTING:
             return ConfigIssue(
                 where,
                 f"nested more than {MAX_NESTING} levels deep; a config nests objects and "
                 f"lists at most {MAX_NESTING} levels (its parameters at most {MAX_SPACE_DEPTH})",
             )
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        stack += [(child, depth + 1, _dotted_join(where, key)) for key, child in items]
+        stack += [
+            (child, depth + 1, _dotted_join(where, key))
+            for key, child in _items(value)
+            if isinstance(child, (dict, list))
+        ]
     return None
+
+
+def _items(container: dict[Any, Any] | list[Any]) -> Iterator[tuple[Any, Any]]:
+    return iter(container.items()) if isinstance(container, dict) else enumerate(container)
 
 
 def _non_finite_issues(data: Any) -> list[ConfigIssue]:
@@ -242,12 +249,14 @@ def _non_finite_issues(data: Any) -> list[ConfigIssue]:
     issues = []
     stack: list[tuple[Any, str]] = [(data, "")]
     while stack:
-        value, where = stack.pop()
-        if isinstance(value, float) and not math.isfinite(value):
-            issues.append(ConfigIssue(where, f"must be a finite number, got {value}"))
-        elif isinstance(value, (dict, list)):
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            stack += [(child, _dotted_join(where, key)) for key, child in items]
+        container, where = stack.pop()
+        for key, value in _items(container):
+            if isinstance(value, (dict, list)):
+                stack.append((value, _dotted_join(where, key)))
+            elif isinstance(value, float) and not math.isfinite(value):
+                issues.append(
+                    ConfigIssue(_dotted_join(where, key), f"must be a finite number, got {value}")
+                )
     return sorted(issues, key=lambda issue: issue.path)
 
 
