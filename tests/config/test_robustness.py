@@ -187,3 +187,25 @@ def test_unknown_initial_keys_in_branches_suggest_from_every_branch(tmp_path: Pa
     (issue,) = caught.value.issues
     assert issue.path == "search.initial.1.model.dept"
     assert "did you mean 'depth'?" in issue.message
+
+
+def test_a_broken_reference_does_not_hide_other_sections(tmp_path: Path) -> None:
+    """The section holding it is checked no further (its checks would trip over the gap)."""
+    config = with_params(depth={"$ref": "#/definitions/nope"}, lr={"type": "number"})
+    config["search"]["iterations"] = 0
+    config["function"].pop("name")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "search.json", config))
+    assert sorted(issue.path for issue in caught.value.issues) == [
+        "function.name",
+        f"{P}.depth.$ref",
+        "search.iterations",
+    ], str(caught.value)
+
+
+@pytest.mark.parametrize("target", ["missing.json", "#/nope", "list.json"])
+def test_a_reference_at_the_top_that_fails(tmp_path: Path, target: str) -> None:
+    (tmp_path / "list.json").write_text("[1, 2]", "utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "search.json", {"$ref": target}))
+    assert caught.value.issues

@@ -292,12 +292,19 @@ def _validated(
     data: Mapping[str, Any], base_dir: Path, source: Path | None, require_function: bool
 ) -> Config:
     _check_nesting(data)
-    resolved = _RefResolver(data, base_dir).resolve()
+    resolver = _RefResolver(data, base_dir)
+    resolved = resolver.resolve()
+    if not isinstance(resolved, dict):  # the top was a reference
+        raise ConfigError(resolver.issues or ConfigIssue("", "the config must be an object"))
     _check_nesting(resolved)
     too_deep = depth_issue(resolved.get("hyperparameters"))
     if too_deep is not None:  # before jsonschema, which recurses along the parameters
         raise ConfigError(too_deep)
-    issues = _non_finite_issues(resolved) + list(_schema_issues(resolved))
+    unresolved = tuple(issue.path.removesuffix("$ref") for issue in resolver.issues)
+    issues = resolver.issues + _non_finite_issues(resolved)
+    issues += [  # the None left by a reference that failed is reported as that failure
+        issue for issue in _schema_issues(resolved) if not f"{issue.path}.".startswith(unresolved)
+    ]
     broken = {issue.path.split(".")[0] for issue in issues}  # sections that cannot be built
     issues += _semantic_issues(resolved, require_function, broken)
     issues += _seed_from_issues(resolved.get("search"), base_dir, broken)
@@ -642,10 +649,9 @@ class _RefResolver:
         self.added = 0  # values that references added: bounded like YAML aliases
 
     def resolve(self) -> dict[str, Any]:
-        result = self._walk(dict(self.root), "", (), self.root, self.base_dir)
-        if self.issues:
-            raise ConfigError(self.issues)
-        return result
+        """The document with references replaced; one that cannot be resolved becomes None
+        and an issue in ``issues``."""
+        return self._walk(dict(self.root), "", (), self.root, self.base_dir)
 
     def _walk(
         self, node: Any, where: str, active: tuple[str, ...], document: Any, folder: Path
