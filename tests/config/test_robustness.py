@@ -209,3 +209,12 @@ def test_a_reference_at_the_top_that_fails(tmp_path: Path, target: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, "search.json", {"$ref": target}))
     assert caught.value.issues
+
+
+def test_at_most_100_problems_are_listed(tmp_path: Path) -> None:
+    config = copy.deepcopy(BASE)
+    config["search"].update({f"typo{i}": i for i in range(100_000)})
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "search.json", config))
+    assert len(caught.value.issues) == 101
+    assert caught.value.issues[-1].message == "and 99,900 more problems; fix these first"

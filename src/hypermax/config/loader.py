@@ -37,6 +37,7 @@ from hypermax.space import MAX_SPACE_DEPTH, Space, depth_issue, shown
 MAX_NESTING = 250
 MAX_EXPANSION = 100_000
 MAX_TEXT = 300  # characters of a path or message shown per problem
+MAX_ISSUES = 100  # problems listed
 TOO_MANY_DIGITS = "a number has more than 4300 digits, more than Python reads: shorten it"
 
 
@@ -52,16 +53,13 @@ def load_config(path: str | Path, require_function: bool = True) -> Config:
     source = Path(path)
     try:
         data = read_document(source)
-        if not isinstance(data, dict):
-            raise ConfigError(ConfigIssue("", "the config must be an object at the top"))
-        return config_from_dict(
-            data,
-            base_dir=source.resolve().parent,
-            source=source,
-            require_function=require_function,
-        )
     except ConfigError as error:
-        raise bounded(error.in_file(str(source))) from None
+        raise bounded(error) from None
+    if not isinstance(data, dict):
+        raise ConfigError(ConfigIssue("", "the config must be an object at the top"), str(source))
+    return config_from_dict(
+        data, base_dir=source.resolve().parent, source=source, require_function=require_function
+    )
 
 
 def read_document(source: Path) -> Any:
@@ -261,9 +259,14 @@ def _non_finite_issues(data: Any) -> list[ConfigIssue]:
 
 
 def bounded(error: ConfigError) -> ConfigError:
-    """The same error with every path and message cut to MAX_TEXT characters: a problem
-    may echo a value, and a value may be megabytes."""
-    error.issues = [ConfigIssue(_cut(issue.path), _cut(issue.message)) for issue in error.issues]
+    """The same error with every path and message cut to MAX_TEXT characters (a problem
+    may echo a value, and a value may be megabytes) and at most MAX_ISSUES problems listed."""
+    more = len(error.issues) - MAX_ISSUES
+    error.issues = [
+        ConfigIssue(_cut(issue.path), _cut(issue.message)) for issue in error.issues[:MAX_ISSUES]
+    ]
+    if more > 0:
+        error.issues.append(ConfigIssue("", f"and {more:,} more problems; fix these first"))
     return error
 
 
