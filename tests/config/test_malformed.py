@@ -692,6 +692,12 @@ CASES = [
         message="too wide to draw numbers from",
     ),
     Case(
+        "randint-beyond-64-bits",
+        with_params(depth={"type": "integer", "mode": "randint", "min": 0, "max": 2**63}),
+        path=f"{P}.depth",
+        message="mode 'randint' needs min and max between -2**62 and 2**62",
+    ),
+    Case(
         "integer-bound-beyond-float",
         with_params(depth={"type": "integer", "min": 0, "max": 10**400}),
         path=f"{P}.depth.max",
