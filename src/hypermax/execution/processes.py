@@ -4,9 +4,10 @@ A program can leave its process group and session (``setsid``) and double-fork, 
 daemon is re-parented to init and no longer a descendant of anything hypermax started. Such
 processes are still found two ways:
 
-- the tag every executable trial carries in its environment (``HYPERMAX_TRIAL_TAG``), which
-  children inherit through forks, ``setsid`` and ``exec`` (only a program that wipes its own
-  environment sheds it);
+- the tag each trial puts in the environment of the programs it runs (``HYPERMAX_TRIAL_TAG``),
+  which children inherit through forks, ``setsid`` and ``exec`` (only a program that wipes its
+  own environment sheds it; a Python worker's forks without ``exec`` do not show it, but stay
+  in the worker's tree, since the worker is their subreaper);
 - a ledger of the processes seen in each trial's tree, kept in a file, so that a search killed
   with ``kill -9`` (which gives it no chance to clean up) ends them when it runs again.
 """
