@@ -229,6 +229,14 @@ def test_trial_dict_is_json_ready() -> None:
     assert datetime.fromisoformat(view["finished_at"]) == STARTED + timedelta(seconds=1.25)
     assert view["log"] == "/r/logs/trial-2.log"
     assert view["resources"] == {"peak_ram_mib": 12.0}
+    assert view["intermediate"] == []
+
+
+def test_trial_dict_carries_the_intermediate_reports_in_order() -> None:
+    trial = make(4, 0.3, TrialStatus.PRUNED, intermediate=[[0, 0.9], [1, 0.5], [2, 0.3]])
+    view = json.loads(json.dumps(trial_dict(trial)))
+    assert view["status"] == "pruned"
+    assert view["intermediate"] == [[0, 0.9], [1, 0.5], [2, 0.3]]
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -340,3 +348,43 @@ def test_unicode_names_are_written_as_they_are(tmp_path: Path) -> None:
     csv_text = (tmp_path / "trials.csv").read_text("utf-8")
     assert "学习率" in csv_text
     assert '"[""é""]"' in csv_text
+
+
+REPORTING_MODEL = """\
+import hypermax
+
+
+def train(p):
+    for step in range(3):
+        hypermax.report(p["x"] + step, step=step)
+    return p["x"] + 2
+"""
+
+
+def test_export_json_of_a_search_gives_each_trials_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's promise: every report is in ``hypermax export --format json``."""
+    from hypermax.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.py").write_text(REPORTING_MODEL, "utf-8")
+    config = {
+        "hyperparameters": {
+            "type": "object",
+            "properties": {"x": {"type": "number", "min": 0, "max": 1}},
+        },
+        "function": {"type": "python_function", "module": "model", "name": "train"},
+        "search": {"name": "reports", "method": "random", "iterations": 2, "seed": 1},
+    }
+    (tmp_path / "search.json").write_text(json.dumps(config), "utf-8")
+    assert main(["search.json"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+
+    folder = tmp_path / "hypermax_results" / "reports"
+    assert main(["export", str(folder), "--format", "json"]) == 0
+    trials = json.loads(capsys.readouterr().out)
+    assert len(trials) == 2
+    for trial in trials:
+        x = trial["params"]["x"]
+        assert trial["intermediate"] == [[step, pytest.approx(x + step)] for step in range(3)]

@@ -86,6 +86,7 @@ def trial_dict(trial: Trial) -> dict[str, Any]:
         "traceback": trial.traceback,
         "log": trial.log_path,
         "resources": trial.resources,
+        "intermediate": [list(report) for report in trial.intermediate],  # [step, value]
     }
 
 
