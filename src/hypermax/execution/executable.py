@@ -336,7 +336,7 @@ class ExecutableExecutor(Executor):
         for run in self._runs:
             self.watcher.sample(run.usage, run.process.pid, now - run.started, escaped=run.escaped)
             self.watcher.cap_log(run.request.log_path, running=True)
-        kills = self.watcher.limits.breaches({run: run.usage for run in self._runs})
+        kills = self.watcher.breaches({run: run.usage for run in self._runs})
         outcomes = []
         for run in list(self._runs):
             reason = kills.get(run)

@@ -455,7 +455,7 @@ class LocalExecutor(Executor):
             )
             if worker.request is not None:
                 self.watcher.cap_log(worker.request.log_path, running=True)
-        kills = self.watcher.limits.breaches({w: w.usage for w in busy})
+        kills = self.watcher.breaches({w: w.usage for w in busy})
         for worker in busy:
             if worker.started is None and now - worker.spawned > LOAD_TIMEOUT:
                 kills[worker] = f"loading the model took over {LOAD_TIMEOUT:.0f} s"

@@ -26,6 +26,7 @@ from hypermax.execution.trial_log import cap_log
 MIB = 1024 * 1024
 SAMPLE_INTERVAL = 0.1
 PSS_INTERVAL = 2.0  # seconds between readings of a trial's proportional set size, at most
+SYSTEM_KILL_PAUSE = 1.0  # after a kill for system memory, before the next one
 KILL_GRACE = 0.3  # SIGTERM, then SIGKILL this long after: a kill lands within 0.5 s
 
 
@@ -34,6 +35,7 @@ class Usage:
     """What one running trial uses, as sampled; peaks are kept across samples."""
 
     seconds: float = 0.0
+    ram: float = 0.0  # at the last sample
     peak_ram: float = 0.0
     peak_gpu_ram: float = 0.0
     # the last reading of the tree's proportional set size, and its resident size then
@@ -60,11 +62,8 @@ class Limits:
     max_log: float | None = None
 
     def breaches(self, running: Mapping[Hashable, Usage]) -> dict[Hashable, str]:
-        """Which running trials to kill and why.
-
-        Past the system limit only the largest trial goes per sample: that frees the most
-        memory without killing trials that did nothing wrong.
-        """
+        """Which running trials to kill for their own limits, and why (the system limit is
+        the ``Watcher``'s: it needs to remember its last kill)."""
         kills: dict[Hashable, str] = {}
         for key, use in running.items():
             if self.max_time is not None and use.seconds > self.max_time:
@@ -79,15 +78,6 @@ class Limits:
                 kills[key] = (
                     f"used {use.peak_gpu_ram:.0f} MiB of GPU memory, past "
                     f"auto_kill_max_gpu_ram ({self.max_gpu_ram} MiB)"
-                )
-        if self.max_system_ram is not None and running:
-            used = system_ram_used()
-            if used > self.max_system_ram:
-                largest = max(running, key=lambda key: running[key].peak_ram)
-                kills.setdefault(
-                    largest,
-                    f"system memory in use reached {used:.0f} MiB, past "
-                    f"auto_kill_max_system_ram ({self.max_system_ram} MiB)",
                 )
         return kills
 
@@ -120,9 +110,32 @@ class Watcher:
         self.gpu: GpuMemory | None = None
         self.terminator = Terminator()
         self._last_sample = 0.0
+        self._system_kill_pause_until = 0.0
 
     def start(self) -> None:
         self.gpu = watch_gpu(self.limits)
+
+    def breaches(self, running: Mapping[Hashable, Usage]) -> dict[Hashable, str]:
+        """Which running trials to kill and why. Past ``max_system_ram`` the trial using the
+        most memory now goes, and no other for ``SYSTEM_KILL_PAUSE`` seconds unless memory
+        in use is still past the limit by then: memory takes a moment to be freed, and trials
+        that did nothing wrong must not be killed while it is."""
+        kills = self.limits.breaches(running)
+        limit = self.limits.max_system_ram
+        if limit is None or not running:
+            return kills
+        used, now = system_ram_used(), time.monotonic()
+        if used <= limit:
+            self._system_kill_pause_until = 0.0
+        elif now >= self._system_kill_pause_until:
+            largest = max(running, key=lambda key: running[key].ram)
+            kills.setdefault(
+                largest,
+                f"system memory in use reached {used:.0f} MiB, past "
+                f"auto_kill_max_system_ram ({limit} MiB)",
+            )
+            self._system_kill_pause_until = now + SYSTEM_KILL_PAUSE
+        return kills
 
     def cap_log(self, path: Path, running: bool = False) -> None:
         """Keep a trial's log within ``max_log`` (see ``trial_log``)."""
@@ -152,7 +165,8 @@ class Watcher:
         processes = list({process.pid: process for process in found}.values())
         self.ledger.record(processes)
         usage.seconds = seconds
-        usage.peak_ram = max(usage.peak_ram, self._memory(usage, processes) - baseline)
+        usage.ram = self._memory(usage, processes) - baseline
+        usage.peak_ram = max(usage.peak_ram, usage.ram)
         if self.gpu is not None:
             pids = {p.pid for p in processes}
             usage.peak_gpu_ram = max(usage.peak_gpu_ram, self.gpu.used_mib(pids))

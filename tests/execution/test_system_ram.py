@@ -1,0 +1,46 @@
+"""auto_kill_max_system_ram: past it the trial using the most memory goes, and only that one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+
+from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.local import Limits, LocalExecutor
+from hypermax.execution.python_function import FunctionSource
+from tests.execution.conftest import next_outcome
+
+MODEL = """
+import time
+
+def train(p):
+    if p["hog"]:
+        block = bytearray(800 * 1024 * 1024)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(30)
+    time.sleep(3)
+    return 1.0
+"""
+
+
+def test_only_the_trial_that_pushed_the_machine_past_the_limit_is_killed(
+    tmp_path: Path,
+) -> None:
+    """Two idle trials run beside one that allocates 800 MiB: killing one trial per sample
+    while the first one's memory was still being freed used to kill all three."""
+    (tmp_path / "model.py").write_text(MODEL)
+    memory = psutil.virtual_memory()
+    limit = (memory.total - memory.available) / 2**20 + 400
+    source = FunctionSource(module="model", name="train", base_dir=str(tmp_path))
+    outcomes: list[TrialOutcome] = []
+    with LocalExecutor(source, capacity=3, limits=Limits(max_system_ram=limit)) as executor:
+        for number, hog in ((1, False), (2, True), (3, False)):
+            executor.submit(TrialRequest(number, {"hog": hog}, tmp_path / f"{number}.log"))
+        while len(outcomes) < 3:
+            outcomes.append(next_outcome(executor))
+    kinds = {outcome.number: outcome.kind for outcome in outcomes}
+    assert kinds == {1: OutcomeKind.RESULT, 2: OutcomeKind.KILLED, 3: OutcomeKind.RESULT}
+    (killed,) = [outcome for outcome in outcomes if outcome.number == 2]
+    assert "auto_kill_max_system_ram" in (killed.error or "")
