@@ -71,6 +71,26 @@ def test_single_metric_normalization(spec: MetricSpec, value: float, expected: f
     assert result.metrics == {spec.name: value}
 
 
+@pytest.mark.parametrize(
+    ("spec", "value", "expected"),
+    [
+        # past the worst end: above 1, so a worse value still costs more (no clipping at 1)
+        (AUC, 0.4, 1.2),
+        (MetricSpec(name="mse", min=0.0, max=4.0), 6.0, 1.5),
+        (ERROR, 10.0, 2.0 * 1.5),  # log axis: 10 is 1.5 ranges of 0.01..1 above 0.01
+        # past the best end: below 0, so a better value still gains (no clipping at 0)
+        (AUC, 1.1, -0.2),
+        (MetricSpec(name="mse", min=1.0, max=4.0), 0.4, -0.2),
+    ],
+)
+def test_values_outside_the_bounds_are_not_clipped(
+    spec: MetricSpec, value: float, expected: float
+) -> None:
+    result = compute_loss({spec.name: value}, metrics(spec), measured_time=0.0)
+    assert result.loss == pytest.approx(expected)
+    assert result.metrics == {spec.name: value}  # kept as returned
+
+
 def test_metrics_are_weighted_and_summed() -> None:
     result = compute_loss({"auc": 0.9, "error": 0.1}, metrics(AUC, ERROR), measured_time=1.0)
     assert result.loss == pytest.approx(0.2 + 2.0 * 0.5)
@@ -117,6 +137,19 @@ def test_returned_time_overrides_measured_time(seconds: float, penalty: float) -
     assert result.loss == pytest.approx(1.0 + penalty, abs=1e-12)
     assert result.time == seconds  # the time the loss used; the caller keeps the measured one
     assert result.metadata == {} and result.metrics == {}
+
+
+@pytest.mark.parametrize(("seconds", "penalty"), PENALTIES)
+@pytest.mark.parametrize(
+    "returned", [{"loss": 1.0}, {"auc": 0.5}], ids=["loss-key", "from-metrics"]
+)
+def test_measured_time_penalizes_a_dict_without_time(
+    returned: dict, seconds: float, penalty: float
+) -> None:
+    """No ``time`` in the result: the measured wall time is the one the penalty uses."""
+    result = compute_loss(returned, metrics(AUC, TIME), measured_time=seconds)
+    assert result.loss == pytest.approx(1.0 + penalty, abs=1e-12)
+    assert result.time == seconds
 
 
 def test_returned_time_without_a_time_metric_is_recorded_not_penalized() -> None:
