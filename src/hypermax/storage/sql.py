@@ -214,7 +214,11 @@ class SQLStorage(Storage):
             if known is not None:
                 raise known from error
             reason = getattr(error, "orig", None) or error
-            hint = "; pip install 'hypermax[postgres]'" if isinstance(error, ImportError) else ""
+            hint = (  # what the postgres extra installs, however hypermax itself was installed
+                "; install the PostgreSQL driver: pip install 'psycopg[binary]>=3.1,<4'"
+                if isinstance(error, ImportError)
+                else ""
+            )
             raise ConfigError(
                 ConfigIssue(
                     "search.storage", f"cannot use database {self._shown!r}: {reason}{hint}"
