@@ -45,6 +45,8 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/kills.py
 	$(BIN)/python benchmarks/parallel.py
+	$(BIN)/python benchmarks/streaming.py
+	$(BIN)/python benchmarks/soak.py
 	$(BIN)/python benchmarks/quality.py --quick  # the full run (RESULTS.md) takes about an hour
 
 clean:

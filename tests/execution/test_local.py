@@ -12,6 +12,7 @@ import pytest
 from hypermax.errors import ConfigError
 from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor, Recycling
+from hypermax.execution.monitor import Watcher
 from hypermax.execution.python_function import FunctionSource
 from tests.execution.conftest import next_outcome
 
@@ -90,6 +91,16 @@ def hoards_memory(p):
     for i in range(0, len(HOARD[-1]), 4096):
         HOARD[-1][i] = 1
     return os.getpid()
+
+def brief_peak(p):
+    block = bytearray(300 * 1024 * 1024)
+    del block
+    return 0.5
+
+def stamps(p):
+    started = time.time()
+    time.sleep(p["seconds"])
+    return [started, time.time(), os.getpid()]
 
 def leaves_a_child(p):
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -197,16 +208,19 @@ def test_a_crashed_worker_is_replaced(model_dir: Path) -> None:
 
 
 def test_parallel_trials_run_at_once(model_dir: Path) -> None:
-    source = FunctionSource(module="model", name="sleeps", base_dir=str(model_dir))
+    source = FunctionSource(module="model", name="stamps", base_dir=str(model_dir))
     with LocalExecutor(source, capacity=2) as executor:
         for number in (1, 2):
             executor.submit(TrialRequest(number, {"seconds": 1.0}, model_dir / f"t{number}.log"))
-        workers = {p.pid for p in psutil.Process().children()}
         done: list[TrialOutcome] = []
         while len(done) < 2:
             done += executor.wait(1.0)
-    assert len(workers) >= 2
     assert {o.kind for o in done} == {OutcomeKind.RESULT}
+    (first_start, first_end, first_pid), (second_start, second_end, second_pid) = (
+        o.value for o in sorted(done, key=lambda o: o.number)
+    )
+    assert first_pid != second_pid
+    assert second_start < first_end and first_start < second_end  # the two overlapped
 
 
 def test_stop_leaves_no_process_behind(model_dir: Path) -> None:
@@ -372,3 +386,15 @@ def test_memory_shared_with_the_search_process_is_not_the_trials(model_dir: Path
     outcome = run_trial(model_dir, "square")
     assert outcome.resources["peak_ram_mib"] < 100
     del ballast
+
+
+def test_a_peak_past_the_ram_limit_between_samples_counts_as_killed(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No sample is taken (as for a trial shorter than the sampling interval): the peak read
+    after the trial still counts."""
+    monkeypatch.setattr(Watcher, "due", lambda self, now: False)
+    outcome = run_trial(model_dir, "brief_peak", limits=Limits(max_ram=200))
+    assert outcome.kind is OutcomeKind.KILLED
+    assert "auto_kill_max_ram" in (outcome.error or "")
+    assert outcome.resources["peak_ram_mib"] > 200

@@ -274,7 +274,7 @@ class ExecutableExecutor(Executor):
         )
 
     def _finish_if_done(self, run: _Run) -> TrialOutcome | None:
-        code = run.process.poll()
+        code = _exit_code(run)
         if code is None:
             return None
         self._drain(run)
@@ -304,6 +304,8 @@ class ExecutableExecutor(Executor):
                 error="the program printed no result: the last line of stdout that is a number "
                 "or a JSON object is the result" + skipped,
             )
+        if over := self.watcher.limits.peak_breach(run.usage):
+            return self._end(run, OutcomeKind.KILLED, seconds, error=over)
         return self._end(run, OutcomeKind.RESULT, seconds, value=run.result)
 
     def _drain(self, run: _Run) -> None:
@@ -366,6 +368,22 @@ class ExecutableExecutor(Executor):
             self._close(run)
         self._dying = []
         return cut_short
+
+
+def _exit_code(run: _Run) -> int | None:
+    """The program's exit code once it ended (None before). Reaping it ourselves gives its
+    resource use: its peak resident memory counts even when it ended before a sample."""
+    if run.process.returncode is not None:
+        return run.process.returncode
+    try:
+        pid, status, usage = os.wait4(run.process.pid, os.WNOHANG)
+    except ChildProcessError:  # reaped elsewhere
+        return run.process.poll()
+    if pid == 0:
+        return None
+    run.process.returncode = os.waitstatus_to_exitcode(status)
+    run.usage.peak_ram = max(run.usage.peak_ram, usage.ru_maxrss / 1024)  # KiB on Linux
+    return run.process.returncode
 
 
 def _end_group(pid: int) -> None:

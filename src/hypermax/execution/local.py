@@ -391,6 +391,8 @@ class LocalExecutor(Executor):
                 continue
             usage = worker.usage  # the worker's own high-water mark catches any short peak
             usage.peak_ram = max(usage.peak_ram, message[-1] - worker.inherited_rss)
+            if message[0] == "result" and (over := self.watcher.limits.peak_breach(usage)):
+                return self._finish(worker, OutcomeKind.KILLED, message[3], error=over)
             if message[0] == "result":
                 return self._finish(worker, OutcomeKind.RESULT, message[3], value=message[2])
             if message[0] == "pruned":

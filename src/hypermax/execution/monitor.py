@@ -81,6 +81,17 @@ class Limits:
                 )
         return kills
 
+    def peak_breach(self, usage: Usage) -> str | None:
+        """Why a trial that returned is still over its RAM limit: its peak, read after it
+        ended (a high-water mark), passed the limit between two samples. The user asked for no
+        such configurations, so it counts as killed."""
+        if self.max_ram is not None and usage.peak_ram > self.max_ram:
+            return (
+                f"killed: peak {usage.peak_ram:.0f} MiB past auto_kill_max_ram "
+                f"({self.max_ram} MiB), measured after the trial"
+            )
+        return None
+
 
 def watch_gpu(limits: Limits) -> GpuMemory | None:
     """The GPU watcher when a GPU can be watched; a GPU limit that cannot be enforced is a
