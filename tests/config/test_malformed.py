@@ -908,6 +908,49 @@ def test_several_schema_problems_are_reported_in_one_run(
         assert expected in err
 
 
+def test_schema_semantic_and_direction_problems_are_all_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong type in one section hides no problem of another."""
+    config = with_params(depth={"type": "integer", "min": 10, "max": 2})
+    config["search"]["parallel"] = "4"
+    config["metrics"] = {"auc": {"direction": "upward"}}
+    path = write_case(Case("three", config), tmp_path)
+    code, _, err = validate(path, capsys)
+    assert code == 2
+    assert "3 problems" in err
+    for expected in (
+        "search.parallel: must be of type integer",
+        f"{P}.depth: min (10) must be below max (2)",
+        "metrics.auc.direction: 'upward' is not allowed",
+    ):
+        assert expected in err
+
+
+@pytest.mark.parametrize("section", ["metrics", "function", "results"])
+def test_a_schema_error_elsewhere_hides_no_check_of_search_against_the_space(
+    section: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stages, warm-start sets and method settings are checked against the space even where
+    another section is broken."""
+    config = copy.deepcopy(BASE)
+    broken = {
+        "metrics": {"auc": {"direction": "upward"}},
+        "function": {**BASE["function"], "auto_kill_max_time": "soon"},
+        "results": {"directory": 3},
+    }
+    config[section] = broken[section]
+    config["search"]["stages"] = [{"parameters": ["lrr"], "iterations": 3}]
+    config["search"]["initial"] = [{"kind": "c"}]
+    path = write_case(Case("elsewhere", config), tmp_path)
+    code, _, err = validate(path, capsys)
+    assert code == 2
+    assert "3 problems" in err, err
+    assert f"{section}." in err
+    assert "search.stages.0.parameters.0: 'lrr' is not a parameter" in err
+    assert "search.initial.0:" in err
+
+
 def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "nowhere.json"
     code, _, err = validate(path, capsys)

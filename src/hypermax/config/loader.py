@@ -311,11 +311,13 @@ def _validated(
     broken = {issue.path.split(".")[0] for issue in issues}  # sections that cannot be built
     issues += _semantic_issues(resolved, require_function, broken)
     issues += _seed_from_issues(resolved.get("search"), base_dir, broken)
-    if broken:
+    if broken & {"", "hyperparameters", "search"}:
         if "hyperparameters" in resolved and "hyperparameters" not in broken:
             issues += _space_issues(resolved["hyperparameters"])
         raise ConfigError(issues)
-    config = _build(resolved, base_dir, source)
+    # the search is checked against the space even where another section is broken: built
+    # without the broken sections, whose problems are listed already
+    config = _build({k: v for k, v in resolved.items() if k not in broken}, base_dir, source)
     space_issues = _space_issues(config.hyperparameters)
     issues += space_issues
     if not space_issues:
