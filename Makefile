@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch for the gp extra: the CPU build (a bare range would fetch a CUDA build of several GB)
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint bench services browser clean
+.PHONY: demo test lint bench mutate services browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,15 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/soak.py
 	$(BIN)/python benchmarks/quality.py --quick  # the full run (RESULTS.md) takes about an hour
 
+# Mutation testing (not in CI; hours for every module): MUTANTS picks some, e.g.
+# make mutate MUTANTS='hypermax.loss*'. The mutated package must be on the path when Python
+# starts, ahead of the editable install, so its folder is made first.
+MUTANTS ?=
+mutate: $(VENV)/.dev-installed
+	$(BIN)/pip install -q -e '.[dev,gp,mutate]'
+	mkdir -p mutants/src
+	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run $(MUTANTS) || true
+	$(BIN)/python benchmarks/mutation.py
+
 clean:
-	rm -rf $(VENV) examples/*/hypermax_results .pytest_cache
+	rm -rf $(VENV) examples/*/hypermax_results .pytest_cache mutants
