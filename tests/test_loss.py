@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hypermax.errors import TrialError
-from hypermax.loss import LossResult, MetricSpec, compute_loss
+from hypermax.loss import LossResult, MetricSpec, compute_loss, plain_data
 
 TIME = MetricSpec(name="time", type="time", target_time=5, max_time=10, penalty_at_max=0.1)
 AUC = MetricSpec(name="auc", min=0.5, max=1.0, direction="increase", scaling="linear")
@@ -295,11 +295,62 @@ def test_other_metadata_objects_are_kept_as_text() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [math.nan, math.inf, np.float64("nan"), np.float32("inf"), np.array([1.0, np.nan])]
+    ("value", "kept"),
+    [
+        (math.nan, "nan"),
+        (math.inf, "inf"),
+        (np.float64("nan"), "nan"),
+        (np.float32("inf"), "inf"),
+        (np.array([1.0, np.nan]), [1.0, "nan"]),
+    ],
 )
-def test_non_finite_metadata_is_json_safe(value: Any) -> None:
+def test_non_finite_metadata_is_json_safe(value: Any, kept: Any) -> None:
     result = compute_loss({"loss": 0.1, "extra": value}, {}, measured_time=1.0)
     json.dumps(result.metadata, allow_nan=False)
+    assert result.metadata["extra"] == kept
+
+
+class _Name(str):
+    pass
+
+
+class _Count(int):
+    pass
+
+
+class _Score(float):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"), [(_Name("relu"), "relu"), (_Count(3), 3), (_Score(0.5), 0.5)]
+)
+def test_subclasses_of_plain_types_become_the_plain_types(value: Any, plain: Any) -> None:
+    """A class only the model knows could not be rebuilt in the search process."""
+    kept = plain_data(value)
+    assert (kept, type(kept)) == (plain, type(plain))
+
+
+@pytest.mark.parametrize(
+    ("spec", "value"),
+    [(MetricSpec("error", max=10.0), 4.0), (MetricSpec("error", min=1.0), 4.0)],
+    ids=["max-only", "min-only"],
+)
+def test_a_metric_with_one_bound_is_used_as_it_is(spec: MetricSpec, value: float) -> None:
+    assert spec.normalized(value) == value
+
+
+def test_a_memory_metric_without_min_counts_from_zero() -> None:
+    assert MetricSpec("peak_ram", type="ram", max=200.0).normalized(50.0) == 0.25
+
+
+def test_the_time_penalty_adds_to_the_memory_terms() -> None:
+    metrics = {
+        "peak_ram": MetricSpec("peak_ram", type="ram", max=100),
+        "time": MetricSpec("time", type="time", target_time=5, max_time=10, penalty_at_max=0.1),
+    }
+    result = compute_loss(1.0, metrics, 6.0, {"peak_ram_mib": 50})
+    assert result.loss == pytest.approx(1.0 + 0.5 + 0.004)
 
 
 def test_resource_metrics_add_their_weighted_peak_to_any_loss() -> None:

@@ -99,8 +99,6 @@ def plain_data(value: Any) -> Any:
         return value  # exactly these types: a subclass could be a class only the model knows
     if isinstance(value, str):
         return str(value)
-    if isinstance(value, bool):
-        return bool(value)
     if isinstance(value, Mapping):
         return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
