@@ -134,6 +134,21 @@ class NumberNode(Node):
             self.integer = True
         self.default = spec.get("default")
 
+    @property
+    def unordered(self) -> bool:
+        """Whether this is a ``randint``: integers whose order means nothing, searched like
+        the values of an enum."""
+        return self.mode == "randint"
+
+    def categories(self) -> list[int] | None:
+        """A ``randint``'s values, where they are few enough to search like an enum's (at most
+        MAX_ENUM_VALUES, the most an enum may list); None for a wider one, which the methods
+        that model categories draw at random, and for any other number."""
+        if not self.unordered or self.low is None or self.high is None:
+            return None
+        low, high = int(self.low), int(self.high)
+        return list(range(low, high + 1)) if high - low < MAX_ENUM_VALUES else None
+
     def finish(self, raw: float) -> float | int:
         """Turn a raw draw into the value the model gets: rounded, clipped, typed."""
         value = float(raw)

@@ -1,10 +1,16 @@
 """Our space tree as Optuna sees it: one Optuna parameter per active node, named by its label.
 
 Numbers are Optuna floats or integers over their range (log where the axis is), choices and
-conditional branches categoricals over positions, array lengths integers. Both directions walk
-the same tree: ``ask_flat`` asks an Optuna trial define-by-run, so conditional parameters exist
-only where their branch is chosen, and ``recorded_trial`` turns one of our finished trials back
-into an Optuna trial, which is how an Optuna sampler learns our history.
+conditional branches categoricals over positions, ``randint`` numbers (unordered, like an
+enum's values) categoricals over their values, array lengths integers. A ``randint`` with
+more values than an enum may list is not shown to Optuna at all: with no order to learn it
+by, it is drawn at random here, seeded by the study's seed and the trial's number, so a
+resumed search draws the same.
+
+Both directions walk the same tree: ``ask_flat`` asks an Optuna trial define-by-run, so
+conditional parameters exist only where their branch is chosen, and ``recorded_trial`` turns
+one of our finished trials back into an Optuna trial, which is how an Optuna sampler learns
+our history.
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ import importlib.util
 import logging
 import math
 import warnings
+import zlib
 from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 from hypermax.space import (
     ArrayNode,
@@ -35,9 +44,17 @@ def missing_modules(*names: str) -> list[str]:
     return [name for name in names if importlib.util.find_spec(name) is None]
 
 
-def ask_flat(trial: Any, node: Node, flat: Flat) -> None:
-    """Ask an Optuna trial for a value of every active parameter under ``node``."""
-    if isinstance(node, NumberNode):
+def ask_flat(trial: Any, node: Node, flat: Flat, seed: int = 0) -> None:
+    """Ask an Optuna trial for a value of every active parameter under ``node`` (``seed``
+    and the trial's number seed the draws of randints too wide for Optuna)."""
+    if isinstance(node, NumberNode) and node.unordered:
+        values = node.categories()
+        if values is None:
+            rng = np.random.default_rng([seed, trial.number, zlib.crc32(node.label.encode())])
+            node.sample_flat(rng, flat)
+        else:
+            flat[node.path] = trial.suggest_categorical(node.label, values)
+    elif isinstance(node, NumberNode):
         bounds = number_distribution(node)
         if node.integer:
             raw = trial.suggest_int(node.label, bounds.low, bounds.high, log=node.log)
@@ -50,23 +67,23 @@ def ask_flat(trial: Any, node: Node, flat: Flat) -> None:
     elif isinstance(node, BranchNode):
         position = trial.suggest_categorical(node.label, list(range(len(node.branches))))
         flat[node.branch_key] = position
-        ask_flat(trial, node.branches[position], flat)
+        ask_flat(trial, node.branches[position], flat, seed)
     elif isinstance(node, ArrayNode):
         length = trial.suggest_int(node.label, node.min_items, node.max_items)
         for item in node.items[:length]:
-            ask_flat(trial, item, flat)
+            ask_flat(trial, item, flat, seed)
     elif isinstance(node, ObjectNode):
         for child in node.properties.values():
-            ask_flat(trial, child, flat)
+            ask_flat(trial, child, flat, seed)
     elif isinstance(node, ConstantNode):
         flat[node.path] = node.value
 
 
-def ask_study(study: Any, space: Space) -> tuple[Any, Flat]:
+def ask_study(study: Any, space: Space, seed: int = 0) -> tuple[Any, Flat]:
     """Ask an Optuna study for a new trial; the trial (still running) and our flat form of it."""
     trial = study.ask()
     flat: Flat = {}
-    ask_flat(trial, space.root, flat)
+    ask_flat(trial, space.root, flat, seed)
     return trial, flat
 
 
@@ -87,7 +104,12 @@ def recorded_trial(space: Space, flat: Flat, loss: float | None) -> Any:
 def _record(node: Node, flat: Flat, params: dict[str, Any], distributions: dict[str, Any]) -> None:
     from optuna.distributions import CategoricalDistribution, IntDistribution
 
-    if isinstance(node, NumberNode) and node.path in flat:
+    if isinstance(node, NumberNode) and node.unordered and node.path in flat:
+        values = node.categories()
+        if values is not None:  # a wider one is drawn at random, not learnt
+            params[node.label] = int(flat[node.path])
+            distributions[node.label] = CategoricalDistribution(values)
+    elif isinstance(node, NumberNode) and node.path in flat:
         distribution = number_distribution(node)
         low, high = distribution.low, distribution.high
         value = min(high, max(low, flat[node.path]))  # rounding may step past a bound

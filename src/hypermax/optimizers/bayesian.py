@@ -2,7 +2,9 @@
 candidate with the highest expected improvement.
 
 Parameters are encoded on [0, 1] (numbers along their searched axis, log for log-scaled ones),
-enums and conditional branches one-hot; a parameter a trial did not have sits at 0.5 (numbers)
+enums, ``randint`` numbers (unordered, like an enum's values) and conditional branches one-hot;
+a ``randint`` with more values than an enum may list is left out of the model and drawn at
+random, as there is no order to learn it by. A parameter a trial did not have sits at 0.5 (numbers)
 or all zeros (choices), which is how mixed and conditional spaces fit one GP. Several
 suggestions at once use the "constant liar": each pick is added to the model at its predicted
 loss before the next one, and running trials likewise.
@@ -50,16 +52,21 @@ class Bayesian(Optimizer):
         self.local_share = float(settings.get("local_share", 0.5))
         self.shortest = float(settings.get("shortest_length_scale", 0.05))
         nodes = space.nodes()
-        self.numbers = [n for n in nodes if isinstance(n, NumberNode)]
-        self.choices = [n for n in nodes if isinstance(n, ChoiceNode)]
+        self.numbers = [n for n in nodes if isinstance(n, NumberNode) and not n.unordered]
+        # (data path, values) of every parameter encoded one-hot: enums and listable randints
+        self.choices = [(n.path, n.values) for n in nodes if isinstance(n, ChoiceNode)]
+        for node in nodes:
+            values = node.categories() if isinstance(node, NumberNode) else None
+            if values is not None:
+                self.choices.append((node.path, values))
         self.branches = [n for n in nodes if isinstance(n, BranchNode)]
 
     def encode(self, flat: Flat) -> list[float]:
         row = [
             node.to_unit(flat[node.path]) if node.path in flat else 0.5 for node in self.numbers
         ]
-        for choice in self.choices:
-            row += [float(flat.get(choice.path, object()) == value) for value in choice.values]
+        for path, values in self.choices:
+            row += [float(flat.get(path, object()) == value) for value in values]
         for branch in self.branches:
             chosen = flat.get(branch.branch_key)
             row += [float(chosen == position) for position in range(len(branch.branches))]

@@ -77,7 +77,7 @@ class OptunaGP(Optimizer):
         loop is kept between calls and rebuilt only when the history is not its continuation
         (a resumed search, a rewritten history)."""
         if self._sequence is None or not self._sequence.continued_by(finished):
-            self._sequence = _Sequence(self.space, self._sampler(self.seed))
+            self._sequence = _Sequence(self.space, self._sampler(self.seed), self.seed)
         for trial in finished[len(self._sequence.told) :]:
             self._sequence.tell(trial)
         return dict(self._sequence.next_flat())
@@ -87,12 +87,13 @@ class OptunaGP(Optimizer):
         as running, which Optuna's sampler keeps its suggestions away from."""
         import optuna
 
-        study = optuna.create_study(sampler=self._sampler(self.seed_for(fitting, n)))
+        seed = self.seed_for(fitting, n)
+        study = optuna.create_study(sampler=self._sampler(seed))
         scored = [t for t in fitting if t.status.finished and t.has_loss]
         study.add_trials([recorded_trial(self.space, t.flat, t.loss) for t in scored])
         study.add_trials([recorded_trial(self.space, t.flat, None) for t in running])
         # each one asked stays running, so the next one avoids it
-        return [ask_study(study, self.space)[1] for _ in range(n)]
+        return [ask_study(study, self.space, seed)[1] for _ in range(n)]
 
     def _sampler(self, seed: int) -> Any:
         import optuna
@@ -107,10 +108,11 @@ class _Sequence:
     ours answers the question asked before it, or, where it is not what was asked (a default,
     an ``initial`` set), the question is dropped and the trial added."""
 
-    def __init__(self, space: Space, sampler: Any):
+    def __init__(self, space: Space, sampler: Any, seed: int):
         import optuna
 
         self.space = space
+        self.seed = seed
         self.study = optuna.create_study(sampler=sampler)
         self.told: list[tuple[int, float | None]] = []
         self.asked: tuple[Any, Flat] | None = None
@@ -137,7 +139,7 @@ class _Sequence:
 
     def _ask(self) -> tuple[Any, Flat]:
         if self.asked is None:
-            self.asked = ask_study(self.study, self.space)
+            self.asked = ask_study(self.study, self.space, self.seed)
         return self.asked
 
 
