@@ -671,3 +671,55 @@ def test_the_console_script_runs_a_search(tmp_path: Path) -> None:
     folder = results_dir(tmp_path)
     assert (folder / "trials.csv").is_file()
     assert_logs_hold_the_printed_text(folder)
+
+
+# --- staged tuning and the warm start ------------------------------------------------------
+
+
+@pytest.mark.parametrize("initial", [[], [{"x": 2.0}]], ids=["defaults", "defaults+initial"])
+def test_the_defaults_and_initial_sets_run_outside_the_stages(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    initial: list[dict[str, Any]],
+) -> None:
+    """Without ``iterations``, a staged search runs the warm-start sets (the defaults, then
+    ``search.initial``) first and then every trial of every stage: 6 + 6 stay 6 + 6."""
+    monkeypatch.chdir(tmp_path)
+    hyperparameters = json.loads(json.dumps(HYPERPARAMETERS))
+    hyperparameters["properties"]["x"]["default"] = 0.5
+    search = {
+        "name": NAME,
+        "method": "random",
+        "seed": 3,
+        "initial": initial,
+        "stages": [
+            {"parameters": ["x"], "iterations": 6},
+            {"parameters": ["model"], "iterations": 6},
+        ],
+    }
+    config = tmp_path / "search.json"
+    config.write_text(
+        json.dumps(
+            {
+                "hyperparameters": hyperparameters,
+                "function": {"type": "python_function", "module": "model", "name": "train"},
+                "search": search,
+            }
+        ),
+        "utf-8",
+    )
+    (tmp_path / "model.py").write_text(MODEL, "utf-8")
+    code, out, err = run_cli(capsys, str(config), "--no-ui")
+    assert code == 0, err
+    warm = 1 + len(initial)
+    assert f"search: 0/{warm + 12} trials done" in out  # what the user is told first
+    with SQLStorage(sqlite_url(results_dir(tmp_path)), NAME, create=False) as storage:
+        trials = storage.trials()
+    assert [t.flat.get("$stage") for t in trials] == [None] * warm + [0] * 6 + [1] * 6
+    assert trials[0].params["x"] == 0.5
+    # run again: resumed, nothing more to do
+    code, out, err = run_cli(capsys, str(config), "--no-ui")
+    assert code == 0, err
+    with SQLStorage(sqlite_url(results_dir(tmp_path)), NAME, create=False) as storage:
+        assert len(storage.trials()) == warm + 12

@@ -29,7 +29,7 @@ from hypermax.config.model import (
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.loss import MetricSpec
 from hypermax.optimizers import canonical_method, create_optimizer, method_issue
-from hypermax.space import MAX_SPACE_DEPTH, Space, depth_issue, shown
+from hypermax.space import MAX_SPACE_DEPTH, Space, depth_issue, point_key, shown
 
 # Bounds that keep a hostile or mistaken file from exhausting the stack or the memory: levels of
 # nested objects and lists, and values that YAML aliases or "$ref"s may add to a document
@@ -326,6 +326,10 @@ def _validated(
         issues += _initial_issues(config)
     if issues:
         raise ConfigError(issues)
+    search = resolved.get("search", {})
+    if config.search.stages and not config.search.incremental and "iterations" not in search:
+        # the defaults and the initial sets run first, outside the stages' counts
+        config.search.iterations += len({point_key(flat) for flat in config.warm_start()})
     return config
 
 
@@ -399,7 +403,8 @@ def _initial_issues(config: Config) -> list[ConfigIssue]:
 
 
 def _default_iterations(search: Mapping[str, Any]) -> int:
-    """Staged tuning without ``iterations`` runs its stages and stops."""
+    """Staged tuning without ``iterations`` runs its stages and stops (plus the warm-start
+    sets, added once the space is known)."""
     stages = search.get("stages")
     if stages and not search.get("incremental"):
         return sum(int(stage["iterations"]) for stage in stages)
