@@ -9,6 +9,7 @@ database; the message says what is safe and what to do).
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 import shutil
@@ -363,22 +364,48 @@ def _predict(options: argparse.Namespace) -> int:
     model = _hypermodel(options.results)
     try:
         nested = json.loads(options.params)
-        flat = model.table.space.flatten(nested) if model.table.space else nested
-    except (ValueError, KeyError, TypeError) as error:
-        raise AnalysisError(f"--params does not fit the search space: {error}") from None
+    except ValueError as error:
+        raise AnalysisError(
+            f"--params is not JSON ({error}); write it nested as the model gets it: "
+            "'{\"lr\": 0.01}'"
+        ) from None
+    space = model.table.space
+    if space is None:
+        flat = nested
+    else:
+        unknown = space.unknown_keys(nested)
+        if unknown:
+            path, key, known = unknown[0]
+            hint = difflib.get_close_matches(key, known, n=1)
+            advice = f"did you mean {hint[0]!r}?" if hint else f"known: {', '.join(known)}"
+            where = f"{path}.{key}" if path else key
+            raise AnalysisError(f"--params: {where}: not a parameter of this search; {advice}")
+        try:
+            flat = space.flatten(nested)
+        except ValueError as error:  # names the parameter, the value and what is allowed
+            raise AnalysisError(f"--params does not fit the search space: {error}") from None
     loss, seconds = model.predict(flat)
     print(json.dumps({"loss": loss, "time": seconds, "model_r2": model.r2}))
     return 0
 
 
 def _fixed_value(model: HyperModel, name: str, text: str) -> object:
-    """The value as JSON (0.01, true, "a") if the space allows it, else as plain text."""
+    """The value as JSON (0.01, true, "a") if the space allows it, else as plain text (an
+    enum's "1"); where neither fits, the complaint about the JSON value, or about the text
+    where it is not JSON."""
     try:
         value = json.loads(text)
+    except ValueError:
+        model.check({name: text}, complete=False)  # raises the space's own complaint
+        return text
+    try:
         model.check({name: value}, complete=False)
         return value
-    except (ValueError, AnalysisError):
-        model.check({name: text}, complete=False)  # raises the space's own complaint
+    except AnalysisError as error:
+        try:
+            model.check({name: text}, complete=False)
+        except AnalysisError:
+            raise error from None
         return text
 
 

@@ -12,7 +12,7 @@ import json
 import math
 import reprlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,35 @@ def with_run_values(params: Any, flat: Mapping[str, Any]) -> Any:
     return {**params, **extra} if extra and isinstance(params, dict) else params
 
 
+_KINDS = {"number": "a number", "object": "an object", "array": "a list"}
+
+
+class ValueProblem(ValueError):
+    """A value the space does not allow at one parameter. The message names the parameter, the
+    value and what is allowed; it is built only when shown (trying values against the branches
+    of a space fails often, and must stay cheap)."""
+
+    def __init__(self, node: Node, value: Any, reason: str):
+        super().__init__(node.path, value, reason)
+        self.node, self.value, self.reason = node, value, reason
+
+    def __str__(self) -> str:
+        node, value, name = self.node, shown(self.value, 80), self.node.path or "the parameters"
+        if self.reason == "missing":
+            return f"{name}: missing; give a value ({node.allowed()})"
+        if self.reason == "range" and isinstance(node, NumberNode):
+            low = "-inf" if node.low is None else node.low
+            high = "inf" if node.high is None else node.high
+            return f"{name}: {value} is outside [{low}, {high}]"
+        if self.reason in _KINDS:
+            return f"{name}: {value} is not {_KINDS[self.reason]}; give {node.allowed()}"
+        if self.reason == "length" and isinstance(self.value, Sized):
+            return f"{name}: {len(self.value)} items; give {node.allowed()}"
+        if isinstance(node, BranchNode):
+            return f"{name}: {value} matches none of its {len(node.branches)} branches"
+        return f"{name}: {value} is not {node.allowed()}"
+
+
 class Node(ABC):
     """One parameter (or group of parameters) of the space.
 
@@ -97,6 +126,10 @@ class Node(ABC):
     @abstractmethod
     def cardinality(self) -> float:
         """How many distinct values this node can take (``inf`` for continuous ones)."""
+
+    @abstractmethod
+    def allowed(self) -> str:
+        """What a value must be, in words, for messages: "an integer from 1 to 4"."""
 
     @abstractmethod
     def children(self) -> list[Node]:
@@ -192,12 +225,22 @@ class NumberNode(Node):
 
     def flatten(self, value: Any, flat: Flat) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"parameter {self.path!r}: {value!r} is not a number")
+            raise ValueProblem(self, value, "number")
         if (self.low is not None and value < self.low) or (
             self.high is not None and value > self.high
         ):
-            raise ValueError(f"parameter {self.path!r}: {value!r} is out of range")
+            raise ValueProblem(self, value, "range")
         flat[self.path] = value
+
+    def allowed(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        if self.low is not None and self.high is not None:
+            return f"{kind} from {self.low} to {self.high}"
+        if self.low is not None:
+            return f"{kind} from {self.low}"
+        if self.high is not None:
+            return f"{kind} up to {self.high}"
+        return kind
 
     def cardinality(self) -> float:
         if self.low is None or self.high is None:
@@ -251,8 +294,17 @@ class ChoiceNode(Node):
         return flat[self.path]
 
     def flatten(self, value: Any, flat: Flat) -> None:
-        self.index(value)  # ValueError when it is not one of the values
+        try:
+            self.index(value)
+        except ValueError:
+            raise ValueProblem(self, value, "choice") from None
         flat[self.path] = value
+
+    def allowed(self) -> str:
+        listed = ", ".join(shown(value, 40) for value in self.values[:20])
+        if len(self.values) > 20:
+            listed += f", ... ({len(self.values):,} values)"
+        return f"one of {listed}"
 
     def cardinality(self) -> float:
         return float(len(self.values))
@@ -279,10 +331,11 @@ class ConstantNode(Node):
 
     def flatten(self, value: Any, flat: Flat) -> None:
         if value != self.value:
-            raise ValueError(
-                f"parameter {self.path!r}: {value!r} is not the constant {self.value!r}"
-            )
+            raise ValueProblem(self, value, "constant")
         flat[self.path] = self.value
+
+    def allowed(self) -> str:
+        return f"the constant {shown(self.value, 80)}"
 
     def cardinality(self) -> float:
         return 1.0
@@ -308,8 +361,17 @@ class ObjectNode(Node):
         return {key: node.nested(flat) for key, node in self.properties.items()}
 
     def flatten(self, value: Any, flat: Flat) -> None:
+        if not isinstance(value, Mapping):
+            raise ValueProblem(self, value, "object")
         for key, node in self.properties.items():
+            if key not in value:
+                raise ValueProblem(node, None, "missing")
             node.flatten(value[key], flat)
+
+    def allowed(self) -> str:
+        if not self.properties:
+            return "an empty object"
+        return f"an object with {', '.join(shown(key, 40) for key in self.properties)}"
 
     def cardinality(self) -> float:
         return math.prod(node.cardinality() for node in self.properties.values())
@@ -352,7 +414,10 @@ class BranchNode(Node):
                 flat[self.branch_key] = position
                 flat.update(attempt)
                 return
-        raise ValueError(f"{value!r} matches no branch of parameter {self.path!r}")
+        raise ValueProblem(self, value, "branch")
+
+    def allowed(self) -> str:
+        return " or ".join(dict.fromkeys(branch.allowed() for branch in self.branches))
 
     def cardinality(self) -> float:
         return sum(branch.cardinality() for branch in self.branches)
@@ -392,10 +457,21 @@ class ArrayNode(Node):
         return [self.items[i].nested(flat) for i in range(self.length(flat))]
 
     def flatten(self, value: Any, flat: Flat) -> None:
+        if not isinstance(value, list):
+            raise ValueProblem(self, value, "array")
         if not self.min_items <= len(value) <= self.max_items:
-            raise ValueError(f"parameter {self.path!r}: length {len(value)} is out of range")
+            raise ValueProblem(self, value, "length")
         for node, item in zip(self.items, value, strict=False):
             node.flatten(item, flat)
+
+    def allowed(self) -> str:
+        count = (
+            str(self.max_items)
+            if self.min_items == self.max_items
+            else f"{self.min_items} to {self.max_items}"
+        )
+        item = self.items[0].allowed() if self.items else "nothing"
+        return f"a list of {count} items, each {item}"
 
     def cardinality(self) -> float:
         total = 0.0

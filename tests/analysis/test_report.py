@@ -309,6 +309,54 @@ def test_suggest_fixed_holds_the_fixed_values(results: Path, cli) -> None:
     assert answer["predicted_loss"] == pytest.approx(true_loss(params), abs=1.0)
 
 
+WRONG_PARAMS = [
+    (
+        {"x": 1.0, "model": {"c": 1.0, "kind": "rbff"}},
+        "model.kind: 'rbff' is not one of 'linear', 'rbf'",
+    ),
+    ({"x": 7, "model": {"c": 1.0, "kind": "rbf"}}, "x: 7 is outside [-5, 5]"),
+    (
+        {"x": "one", "model": {"c": 1.0, "kind": "rbf"}},
+        "x: 'one' is not a number; give a number from -5 to 5",
+    ),
+    ({"model": {"c": 1.0, "kind": "rbf"}}, "x: missing; give a value (a number from -5 to 5)"),
+    (
+        {"x": 1.0, "model": {"kind": "rbf"}},
+        "model.c: missing; give a value (a number from 0.1 to 10)",
+    ),
+    (
+        {"x": 1.0, "model": "rbf"},
+        "model: 'rbf' is not an object; give an object with 'c', 'kind'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("params", "message"), WRONG_PARAMS)
+def test_predict_names_the_parameter_the_value_and_what_is_allowed(
+    results: Path, cli, params: dict, message: str
+) -> None:
+    code, out, err = cli("predict", results, "--params", json.dumps(params))
+    assert code != 0 and out == ""
+    assert message in err, err
+
+
+@pytest.mark.parametrize(
+    ("fix", "message"),
+    [
+        ("model.kind=rbff", "model.kind: 'rbff' is not one of 'linear', 'rbf'"),
+        ("x=7", "x: 7 is outside [-5, 5]"),
+        ("model.c=0.01", "model.c: 0.01 is outside [0.1, 10]"),
+        ("x=one", "x: 'one' is not a number; give a number from -5 to 5"),
+    ],
+)
+def test_suggest_fixed_names_the_parameter_the_value_and_what_is_allowed(
+    results: Path, cli, fix: str, message: str
+) -> None:
+    code, out, err = cli("suggest-fixed", results, "--fix", fix)
+    assert code != 0 and out == ""
+    assert message in err, err
+
+
 def test_load_table_takes_the_folder_as_text_as_documented(results: Path) -> None:
     """The README's example passes a string: ``analysis.load_table("hypermax_results/x")``."""
     table = analysis.load_table(str(results))  # type: ignore[arg-type]

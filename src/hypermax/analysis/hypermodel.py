@@ -25,6 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from hypermax.analysis.table import MISSING, AnalysisError, Column, TrialTable
+from hypermax.space import ValueProblem
 
 MIN_TRIALS = 8
 
@@ -187,22 +188,24 @@ class HyperModel:
         space = self.table.space
         if space is None:
             return
+        nodes = {n.path: n for n in space.parameters()}
         if complete:
             try:
                 space.nested(flat)
             except KeyError as missing:
+                node = nodes.get(str(missing.args[0]))
+                what = str(ValueProblem(node, None, "missing")) if node else repr(missing.args[0])
                 raise AnalysisError(
-                    f"missing parameter {missing.args[0]!r}: give every parameter of the "
-                    "search (nested as the model receives them)"
+                    f"{what} (give every parameter of the search, nested as the model "
+                    "receives them)"
                 ) from None
-        nodes = {n.path: n for n in space.parameters()}
         for name, value in flat.items():
             node = nodes.get(name)
             try:
                 if node is not None:
                     node.flatten(value, {})
-            except (ValueError, TypeError) as error:
-                raise AnalysisError(f"{error}; the search space does not allow it") from None
+            except ValueError as error:  # names the parameter, the value and what is allowed
+                raise AnalysisError(str(error)) from None
 
     def _candidates(self, samples: int, seed: int, fixed: dict[str, Any]) -> list[dict]:
         space = self.table.space
