@@ -381,17 +381,42 @@ def test_tpe_starts_with_random_trials(mixed: Space, mixed_history: list[Trial])
     )
 
 
+SPHERE_CENTRE = (1.0, -2.0, 3.0, -0.5)
+SPHERE = obj(**{f"x{i}": {"type": "number", "min": -5.0, "max": 5.0} for i in range(4)})
+
+
+def sphere(params: dict) -> float:
+    return sum((params[f"x{i}"] - centre) ** 2 for i, centre in enumerate(SPHERE_CENTRE))
+
+
+# trials per run: the GPs learn fastest and cost the most per trial; ATPE costs ~1 s a trial
+BUDGETS = {"bayesian": 20, "auto": 20, "optuna-gp": 20, "atpe": 30}
+SLOW_METHODS = {"atpe", "optuna-gp"}  # seconds per suggestion on a loaded machine
+
+
 @pytest.mark.parametrize(
-    "method", [m for m in METHODS if m not in ("grid", "random", "hyperband")]
+    "method",
+    [
+        pytest.param(m, marks=[pytest.mark.slow] if m in SLOW_METHODS else [])
+        for m in METHODS
+        if m not in ("grid", "random", "hyperband")
+    ],
 )
-def test_finds_the_optimum_region_of_a_quadratic(method: str) -> None:
-    """Every learning method gets near (1, -2) in 40 trials (grid and random do not learn;
-    grid and hyperband have tests of their own, hyperband on a loss that depends on budget)."""
-    space = Space.from_schema(QUADRATIC)
-    bests = [
-        min(t.loss for t in run(make(method, space, seed), quadratic, 40)) for seed in (0, 1, 2)
-    ]
-    assert statistics.median(bests) < 0.5
+def test_learning_methods_beat_random_search(method: str) -> None:
+    """Every learning method clearly beats random search with the same seeds and budget on a
+    4-d sphere (optimum 0 at (1, -2, 3, -0.5)), where random search's median best is 6.4
+    after 30 or 40 trials and 9.5 after 20; the methods reach 0.1 to 0.4 of that (a fixed
+    bound such as "below 0.5" on an easy 2-d problem was met by random search too). Grid and
+    random do not learn; hyperband has its own test, on a loss that depends on budget."""
+    space = Space.from_schema(SPHERE)
+    trials = BUDGETS.get(method, 40)
+
+    def median_best(name: str) -> float:
+        runs = [run(make(name, space, seed), sphere, trials) for seed in range(5)]
+        return statistics.median(min(t.loss for t in history) for history in runs)
+
+    learned, random = median_best(method), median_best("random")
+    assert learned < 0.6 * random, f"{method}: median best {learned:.3f}, random {random:.3f}"
 
 
 def test_tpe_beats_random_on_a_quadratic() -> None:
