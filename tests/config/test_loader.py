@@ -211,20 +211,24 @@ def test_loading_does_not_change_the_given_data() -> None:
 
 
 @pytest.mark.parametrize("key", ["iterations", "parallel", "seed"])
-def test_whole_number_floats_in_integer_settings_are_ints_or_refused(
+def test_whole_number_floats_in_integer_settings_are_accepted_as_ints(
     tmp_path: Path, key: str
 ) -> None:
-    """JSON Schema calls 10.0 an integer; the typed settings must then hold the int 10."""
+    """JSON Schema calls 10.0 an integer (and YAML or a generator may write one), so it is
+    accepted; the typed settings then hold the int 10, never the float."""
     data = {**copy.deepcopy(MINIMAL), "search": {key: 10.0}}
-    path = write_json(tmp_path / "search.json", data)
-    try:
-        config = load_config(path)
-    except ConfigError as error:
-        assert f"search.{key}" in str(error)
-    else:
-        value = getattr(config.search, key)
-        assert value == 10
-        assert type(value) is int, f"search.{key} is {value!r}"
+    config = load_config(write_json(tmp_path / "search.json", data))
+    value = getattr(config.search, key)
+    assert value == 10
+    assert type(value) is int, f"search.{key} is {value!r}"
+
+
+@pytest.mark.parametrize("key", ["iterations", "parallel", "seed"])
+def test_fractional_numbers_in_integer_settings_are_refused(tmp_path: Path, key: str) -> None:
+    data = {**copy.deepcopy(MINIMAL), "search": {key: 10.5}}
+    with pytest.raises(ConfigError) as error:
+        load_config(write_json(tmp_path / "search.json", data))
+    assert f"search.{key}" in str(error.value)
 
 
 # --- JSON and YAML ---------------------------------------------------------------------------
