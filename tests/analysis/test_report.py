@@ -325,6 +325,10 @@ WRONG_PARAMS = [
         "model.c: missing; give a value (a number from 0.1 to 10)",
     ),
     (
+        {"xx": 1.0, "model": {"c": 1.0, "kind": "rbf"}},
+        "--params: xx: not a parameter of this search; did you mean 'x'?",
+    ),
+    (
         {"x": 1.0, "model": "rbf"},
         "model: 'rbf' is not an object; give an object with 'c', 'kind'",
     ),
