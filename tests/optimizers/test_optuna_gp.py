@@ -72,7 +72,7 @@ def test_without_the_gp_extra_the_method_says_how_to_install_it(
     with pytest.raises(ConfigError) as error:
         create_optimizer("optuna-gp", Space.from_schema(NUMERIC), seed=1)
     assert "search.optuna-gp" in str(error.value)
-    assert "needs torch: pip install 'hypermax[gp]'" in str(error.value)
+    assert "needs torch: pip install 'optuna>=5,<6' 'torch>=2.2,<3'" in str(error.value)
 
 
 def test_auto_uses_optuna_gp_on_a_space_without_conditions() -> None:

@@ -1,5 +1,5 @@
-"""``optuna-gp``: Optuna's Gaussian-process sampler, which needs torch (``pip install
-'hypermax[gp]'``), behind our interface.
+"""``optuna-gp``: Optuna's Gaussian-process sampler, which needs torch (the ``gp`` extra of a
+checkout: ``pip install '.[gp]'``), behind our interface.
 
 On the quality benchmark it leads on numeric spaces: its GP has priors on the kernel's
 hyperparameters and it climbs expected improvement by gradient from the best random points,
@@ -53,7 +53,9 @@ class OptunaGP(Optimizer):
         if missing:
             raise ValueError(
                 f"method 'optuna-gp' needs {' and '.join(missing)}: "
-                "pip install 'hypermax[gp]', or choose another method"
+                "pip install 'optuna>=5,<6' 'torch>=2.2,<3' 'greenlet>=3,<4' (from a checkout: "
+                "pip install '.[gp]'; PyPI's 'hypermax' is another project), or choose another "
+                "method"
             )
         self.startup = int(settings.get("startup_trials", 10))
         self.deterministic = bool(settings.get("deterministic", False))
