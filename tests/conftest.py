@@ -1,4 +1,10 @@
-"""Shared fixtures: the PostgreSQL server (required in CI), temporary search folders."""
+"""Shared fixtures: the PostgreSQL server (required in CI), temporary search folders.
+
+With ``CI`` set (``.ci/run`` sets it) a skipped test fails instead, whatever skipped it
+(``pytest.skip``, ``importorskip``, a ``skipif`` marker): CI must run every test, and says
+what was missing. A test whose skip is right on some machines is marked
+``ci_may_skip`` (e.g. one that can only run where there is no GPU).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
+IN_CI = bool(os.environ.get("CI"))
 
 POSTGRES_URL = os.environ.get(
     "HYPERMAX_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -62,3 +70,20 @@ def postgres_search(postgres_url: str, unique_name: str) -> Iterator[str]:
             connection.execute(delete(searches).where(searches.c.name.startswith(unique_name)))
     finally:
         engine.dispose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not (IN_CI and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    if item.get_closest_marker("ci_may_skip") is not None:
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+    report.outcome = "failed"
+    report.longrepr = (
+        f"skipped under CI={os.environ['CI']}, where every test must run: {reason}\n"
+        "(install what is missing: `make services browser` does; or mark the test "
+        "ci_may_skip if skipping it is right on some machines)"
+    )

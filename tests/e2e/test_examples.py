@@ -37,7 +37,9 @@ def test_shell_script_example(tmp_path: Path) -> None:
     assert set(best["params"]) == {"x", "y", "method"}
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="Node.js is not installed (`make services` installs it)"
+)
 def test_node_example(tmp_path: Path) -> None:
     best = run_example("node", tmp_path, 20)
     assert 0.5 < best["metrics"]["accuracy"] <= 1.0
