@@ -689,6 +689,7 @@ def test_coverage_lists_parameters_tried_once_or_never() -> None:
     assert coverage["pick.$branch"].covered == 0.5
 
 
+@pytest.mark.slow
 def test_the_hyper_model_refuses_values_the_space_does_not_allow(
     one_driver: TrialTable,
 ) -> None:

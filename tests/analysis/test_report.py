@@ -271,6 +271,7 @@ def test_export_json_is_valid_json(exports: dict[tuple[str, str], str], what: st
     assert len(rows) == len(csv_rows(exports[what, "csv"]))
 
 
+@pytest.mark.slow
 def test_export_importance_png(results: Path, cli, tmp_path: Path) -> None:
     target = tmp_path / "charts"
     code, out, err = cli(
@@ -285,6 +286,7 @@ def test_export_importance_png(results: Path, cli, tmp_path: Path) -> None:
 # --- predict and suggest-fixed ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_predict_prints_loss_time_and_model_accuracy(results: Path, cli) -> None:
     params = {"x": 1.0, "model": {"c": 1.0, "kind": "linear"}}
     code, out, err = cli("predict", results, "--params", json.dumps(params))
@@ -296,6 +298,7 @@ def test_predict_prints_loss_time_and_model_accuracy(results: Path, cli) -> None
     assert answer["time"] == pytest.approx(true_time(params), abs=0.1)
 
 
+@pytest.mark.slow
 def test_suggest_fixed_holds_the_fixed_values(results: Path, cli) -> None:
     code, out, err = cli(
         "suggest-fixed", results, "--fix", "model.kind=rbf", "--fix", "model.c=2.5"

@@ -227,6 +227,7 @@ def test_random_documents(folder: Path, document: Any, as_yaml: bool) -> None:
 
 @FUZZ
 @given(data=st.data(), as_yaml=st.booleans())
+@pytest.mark.slow
 def test_mutated_configs_through_the_command_line(
     folder: Path, data: st.DataObject, as_yaml: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -242,6 +243,7 @@ def test_mutated_configs_through_the_command_line(
 
 @FUZZ
 @given(document=st.dictionaries(KEYS, DOCUMENTS, max_size=6))
+@pytest.mark.slow
 def test_random_data_through_the_library(folder: Path, document: dict[str, Any]) -> None:
     try:
         config_from_dict(document, base_dir=folder)

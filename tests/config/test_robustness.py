@@ -211,6 +211,7 @@ def test_a_reference_at_the_top_that_fails(tmp_path: Path, target: str) -> None:
     assert caught.value.issues
 
 
+@pytest.mark.slow
 def test_at_most_100_problems_are_listed(tmp_path: Path) -> None:
     config = copy.deepcopy(BASE)
     config["search"].update({f"typo{i}": i for i in range(100_000)})

@@ -30,6 +30,7 @@ def test_optimize_finds_the_branin_optimum(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS[:3])
+@pytest.mark.slow
 def test_cli_finds_the_branin_optimum(write_search, seed: int) -> None:
     config = write_search(
         BRANIN_MODEL,
@@ -47,6 +48,7 @@ def test_cli_finds_the_branin_optimum(write_search, seed: int) -> None:
     assert "Best trial" in done.stdout
 
 
+@pytest.mark.slow
 def test_same_seed_same_search() -> None:
     first = hypermax.optimize(branin, BRANIN_SPACE, iterations=25, seed=7)
     second = hypermax.optimize(branin, BRANIN_SPACE, iterations=25, seed=7)

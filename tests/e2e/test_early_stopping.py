@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 import hypermax
 from hypermax import reporting
@@ -129,6 +130,7 @@ print(value)
 """
 
 
+@pytest.mark.slow
 def test_programs_report_with_a_line_and_are_stopped_early(tmp_path: Path) -> None:
     database = tmp_path / "hypermax_results" / "es" / "hypermax.db"
     (tmp_path / "train.py").write_text(f"DATABASE = {str(database)!r}\n{WAIT_SAVED}{PROGRAM}")
@@ -151,6 +153,7 @@ def test_programs_report_with_a_line_and_are_stopped_early(tmp_path: Path) -> No
     assert pruned and all(len(t.intermediate) < 8 for t in pruned)
 
 
+@pytest.mark.slow
 def test_a_trial_cut_short_reports_afresh_when_it_runs_again(tmp_path: Path) -> None:
     search = {"name": "es", "method": "random", "iterations": 3, "seed": 4}
     config = write_search_files(tmp_path, SPACE, search, model(tmp_path, pause=0.2))

@@ -40,12 +40,14 @@ def test_shell_script_example(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     shutil.which("node") is None, reason="Node.js is not installed (`make services` installs it)"
 )
+@pytest.mark.slow
 def test_node_example(tmp_path: Path) -> None:
     best = run_example("node", tmp_path, 20)
     assert 0.5 < best["metrics"]["accuracy"] <= 1.0
     assert 1 <= len(best["params"]["layers"]) <= 4
 
 
+@pytest.mark.slow
 def test_quickstart_example(tmp_path: Path) -> None:
     best = run_example("quickstart", tmp_path, 8)
     assert best["metrics"]["accuracy"] > 0.9

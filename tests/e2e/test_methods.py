@@ -43,6 +43,7 @@ def run(folder: Path, method: str, iterations: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("method", available_methods())
+@pytest.mark.slow
 def test_stopping_and_resuming_changes_nothing(tmp_path: Path, method: str) -> None:
     whole = run(tmp_path / "whole", method, 14)
     run(tmp_path / "halves", method, 7)

@@ -69,6 +69,7 @@ def wait_for(
 
 
 @pytest.mark.parametrize("kill_after", [0, 1, 7, 13])
+@pytest.mark.slow
 def test_kill_9_then_resume_runs_exactly_the_iterations(write_search, kill_after: int) -> None:
     config = write_search(SLOW_MODEL, CONFIG)
     results = config.parent / "hypermax_results" / "resume"
@@ -101,6 +102,7 @@ def test_kill_9_then_resume_runs_exactly_the_iterations(write_search, kill_after
     assert len(lines) == ITERATIONS + 1
 
 
+@pytest.mark.slow
 def test_workers_die_with_a_killed_search(write_search) -> None:
     config = write_search(SLOW_MODEL, CONFIG)
     process = start(config)
@@ -113,6 +115,7 @@ def test_workers_die_with_a_killed_search(write_search) -> None:
     assert alive == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_records_interrupted_trials_and_leaves_no_process(write_search) -> None:
     config = write_search(SLOW_MODEL, {**CONFIG, "search": {**CONFIG["search"], "parallel": 2}})
     results = config.parent / "hypermax_results" / "resume"
@@ -135,6 +138,7 @@ def test_ctrl_c_records_interrupted_trials_and_leaves_no_process(write_search) -
     assert len(finished_trials(results)) == ITERATIONS
 
 
+@pytest.mark.slow
 def test_a_second_run_of_a_running_search_is_refused(write_search) -> None:
     # long enough to still be running when a second hypermax has started up on a busy machine
     # random search: the method plays no part here, and a GP's suggestions would only add time
@@ -162,6 +166,7 @@ def refused(config: Path, *arguments: str) -> None:
     assert "Traceback" not in second.stderr
 
 
+@pytest.mark.slow
 def test_fresh_while_the_search_runs_is_refused_and_moves_nothing(write_search) -> None:
     search = {**CONFIG["search"], "iterations": 60, "method": "random"}
     config = write_search(SLOW_MODEL, {**CONFIG, "search": search})

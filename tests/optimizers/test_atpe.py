@@ -7,6 +7,7 @@ import random
 import statistics
 
 import numpy as np
+import pytest
 
 from hypermax.optimizers import create_optimizer
 from hypermax.space import Space
@@ -31,6 +32,7 @@ def shifted(flat: dict) -> float:
     return (flat["x"] - 1.5) ** 2 + 0.05 * abs(flat["n"] - 12) + penalty - 100.0
 
 
+@pytest.mark.slow
 def test_negative_losses_with_integers_and_enums() -> None:
     atpe = [best_after("atpe", SPACE, shifted, seed, 50) for seed in range(3)]
     rand = [best_after("random", SPACE, shifted, seed, 50) for seed in range(3)]
