@@ -168,7 +168,8 @@ def refused(config: Path, *arguments: str) -> None:
 
 @pytest.mark.slow
 def test_fresh_while_the_search_runs_is_refused_and_moves_nothing(write_search) -> None:
-    search = {**CONFIG["search"], "iterations": 60, "method": "random"}
+    # three refused runs start up one after another: on a busy machine that takes seconds
+    search = {**CONFIG["search"], "iterations": 150, "method": "random"}
     config = write_search(SLOW_MODEL, {**CONFIG, "search": search})
     results = config.parent / "hypermax_results" / "resume"
     process = start(config, "--fresh")  # the live run is a --fresh one itself
@@ -179,8 +180,8 @@ def test_fresh_while_the_search_runs_is_refused_and_moves_nothing(write_search) 
     assert sorted(p.name for p in results.parent.iterdir()) == [".resume.lock", "resume"]
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
-    assert sorted(t.number for t in finished_trials(results)) == list(range(1, 61))
-    assert len((results / "trials.csv").read_text().splitlines()) == 61
+    assert sorted(t.number for t in finished_trials(results)) == list(range(1, 151))
+    assert len((results / "trials.csv").read_text().splitlines()) == 151
 
 
 @pytest.mark.postgres
