@@ -76,7 +76,7 @@ def test_warm_start_points_are_not_repeated_on_resume(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("initial", "message"),
-    [([{"lr": 5.0}], "out of range"), ([{"act": "gelu"}], "gelu"), (["nope"], "fit")],
+    [([{"lr": 5.0}], "lr: 5.0 is outside"), ([{"act": "gelu"}], "gelu"), (["nope"], "fit")],
 )
 def test_an_initial_set_that_does_not_fit_is_a_config_error(
     tmp_path, capsys, initial: list, message: str

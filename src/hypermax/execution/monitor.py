@@ -43,6 +43,7 @@ class Usage:
     rss_then: float = 0.0
     read_at: float = -math.inf
     read_cost: float = 0.0
+    pids_then: frozenset[int] = frozenset()
 
     def resources(self) -> dict[str, float]:
         """The peaks as stored with the trial (and usable as ``ram``/``gpu_ram`` metrics)."""
@@ -185,21 +186,25 @@ class Watcher:
 
     def _memory(self, usage: Usage, processes: Sequence[psutil.Process]) -> float:
         """The tree's memory (see ``process_memory``). Reading PSS costs milliseconds per
-        100 MiB mapped, so it is read every ``PSS_INTERVAL`` (and at most a tenth of the time),
-        resident-size growth since the last reading added in between (new pages are the
-        tree's own until it forks); an estimate past ``max_ram`` is read again before it
-        can kill."""
+        100 MiB mapped, so it is read every ``PSS_INTERVAL``, and in between the resident-size
+        growth of the same processes is added (new pages are theirs until they fork). An
+        estimate is not trusted past ``max_ram`` or once the tree has forked (a child's
+        resident pages are mostly shared): PSS is read again at once, or, to spend at most a
+        tenth of the time reading it, the last reading stands until the next one."""
         rss = sum(_resident(process) for process in processes)
+        pids = frozenset(process.pid for process in processes)
         estimate = usage.pss_read + rss - usage.rss_then
         now = time.monotonic()
         since = now - usage.read_at
-        over = self.limits.max_ram is not None and estimate > self.limits.max_ram
-        if since >= PSS_INTERVAL or (over and since >= 10 * usage.read_cost):
+        doubtful = pids != usage.pids_then or (
+            self.limits.max_ram is not None and estimate > self.limits.max_ram
+        )
+        if since >= PSS_INTERVAL or (doubtful and since >= 10 * usage.read_cost):
             usage.pss_read = sum(process_memory(process.pid) for process in processes)
-            usage.rss_then, usage.read_at = rss, now
+            usage.rss_then, usage.pids_then, usage.read_at = rss, pids, now
             usage.read_cost = time.monotonic() - now
-            estimate = usage.pss_read
-        return estimate
+            return usage.pss_read
+        return usage.pss_read if doubtful else estimate
 
 
 class Terminator:
