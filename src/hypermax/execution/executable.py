@@ -39,7 +39,14 @@ from hypermax.execution.monitor import (
     die_with_parent,
     exit_description,
 )
-from hypermax.execution.processes import TAG_VARIABLE, Ledger, end_tagged, kill_all, tagged
+from hypermax.execution.processes import (
+    TAG_VARIABLE,
+    Ledger,
+    carrying,
+    end_tagged,
+    kill_all,
+    tagged,
+)
 
 READ_SIZE = 65536
 DRAIN_SECONDS = 1.0  # reading what is left once the program exited, at most
@@ -90,6 +97,7 @@ class _Run:
     tag: str  # in the environment of every process the trial starts
     usage: Usage = field(default_factory=Usage)
     escaped: list[psutil.Process] = field(default_factory=list)  # left its process group
+    leftovers_ended: bool = False
     partial: bytes = b""
     overlong: bool = False  # the current line passed LONGEST_RESULT_LINE: not a result
     skipped_long_line: bool = False  # some line was, to say so when no result came
@@ -139,9 +147,13 @@ class _Run:
 
     def end_leftovers(self) -> None:
         """End whatever the program left running: its process group, and the processes that
-        escaped it (found by the trial's tag)."""
+        escaped it (found by the trial's tag). Once: scanning for the tag reads every
+        process's environment."""
+        if self.leftovers_ended:
+            return
+        self.leftovers_ended = True
         _end_group(self.process.pid)
-        kill_all([*self.escaped, *tagged(self.tag).get(self.tag, [])])
+        kill_all([*self.escaped, *carrying(self.tag)])
 
     def close(self) -> None:
         self.end_leftovers()
@@ -264,7 +276,7 @@ class ExecutableExecutor(Executor):
 
     def _stop_run(self, run: _Run, kind: OutcomeKind, error: str | None) -> TrialOutcome:
         """End a running program from outside (a limit, early stopping); it is reaped later."""
-        escaped = [*run.escaped, *tagged(run.tag).get(run.tag, [])]
+        escaped = [*run.escaped, *carrying(run.tag)]
         self.watcher.terminator.end(run.process.pid, also=escaped)
         self._runs.remove(run)
         self._dying.append(run)

@@ -45,7 +45,7 @@ from hypermax.execution.monitor import (
     reset_peak_rss,
     tree_memory,
 )
-from hypermax.execution.processes import TAG_VARIABLE, Ledger, end_tagged, kill_all, tagged
+from hypermax.execution.processes import TAG_VARIABLE, Ledger, carrying, end_tagged, kill_all
 from hypermax.execution.python_function import FunctionSource, LoadError
 from hypermax.loss import plain_data
 
@@ -230,7 +230,7 @@ class _Worker:
     def leftovers(self) -> list[psutil.Process]:
         """Processes of the current trial that may have left the worker's tree: those seen in
         it, and the programs carrying the trial's tag."""
-        return [*self.seen, *tagged(self.tag).get(self.tag, [])] if self.tag else self.seen
+        return [*self.seen, *carrying(self.tag)] if self.tag else self.seen
 
     def __post_init__(self) -> None:
         self.receiver = Receiver(self.connection)

@@ -57,6 +57,11 @@ def tagged(prefix: str) -> dict[str, list[psutil.Process]]:
     return found
 
 
+def carrying(tag: str) -> list[psutil.Process]:
+    """The processes whose environment carries exactly ``tag``."""
+    return tagged(tag).get(tag, [])
+
+
 def end_tagged(prefix: str, tags: Collection[str]) -> int:
     """Kill the processes carrying one of ``tags`` (all starting with ``prefix``): those of
     the trials an executor ran, never those of another run of the same search."""
