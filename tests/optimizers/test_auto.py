@@ -143,3 +143,74 @@ def test_default_gp_dimensions_is_64() -> None:
     assert inputs(wide(64)) == 64
     assert make(wide(64)).gp_fits
     assert not make(wide(65)).gp_fits
+
+
+BRANCHED = Space.from_schema(
+    {
+        "type": "object",
+        "properties": {
+            "model": {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "kind": {"constant": "a"},
+                            "x": {"type": "number", "min": 0, "max": 1},
+                        },
+                    },
+                    {"type": "object", "properties": {"kind": {"constant": "b"}}},
+                ]
+            }
+        },
+    }
+)
+
+
+def lists(min_items: int) -> Space:
+    item = {"type": "number", "min": 0, "max": 1}
+    return Space.from_schema(
+        {
+            "type": "object",
+            "properties": {
+                "layers": {"type": "array", "items": item, "minItems": min_items, "maxItems": 3}
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("space", "gp"),
+    [
+        (SPACE, "OptunaGP"),  # numbers and choices: Optuna's GP measured ahead
+        (lists(3), "OptunaGP"),  # a list of fixed length is plain numbers
+        (BRANCHED, "Bayesian"),  # Optuna's GP draws conditional parameters at random
+        (lists(1), "Bayesian"),  # so are the items of a list of variable length
+    ],
+)
+def test_picks_optuna_gp_where_it_suits_and_its_own_gp_elsewhere(space: Space, gp: str) -> None:
+    auto = create_optimizer("auto", space, seed=3)
+    assert type(auto).__name__ == "Auto" and type(auto.gp).__name__ == gp  # type: ignore[attr-defined]
+    assert auto.space is space and auto.gp.space is space  # type: ignore[attr-defined]
+
+
+def test_uses_its_own_gp_when_told_or_when_the_gp_extra_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert isinstance(create_optimizer("auto", SPACE, settings={"optuna_gp": False}).gp, Bayesian)  # type: ignore[attr-defined]
+    monkeypatch.setattr("hypermax.optimizers.auto.gp_extra_missing", lambda: True)
+    assert isinstance(create_optimizer("auto", SPACE).gp, Bayesian)  # type: ignore[attr-defined]
+
+
+def test_passes_each_method_its_own_settings_and_seed() -> None:
+    auto = make(bayesian={"candidates": 77, "startup_trials": 4}, tpe={"gamma": 0.4})
+    assert (auto.gp.candidates, auto.gp.startup) == (77, 4)  # type: ignore[attr-defined]
+    assert auto.tpe.settings == {"gamma": 0.4}
+    assert (
+        auto.settings["tpe"] == {"gamma": 0.4} and auto.seed == auto.gp.seed == auto.tpe.seed == 3
+    )
+    optuna = create_optimizer("auto", SPACE, settings={"optuna-gp": {"startup_trials": 6}})
+    assert optuna.gp.startup == 6  # type: ignore[attr-defined]
+
+
+def test_one_suggestion_unless_asked_for_more() -> None:
+    assert len(make().suggest(history(3))) == 1

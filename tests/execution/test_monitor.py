@@ -1,0 +1,362 @@
+"""The monitor's parts one at a time, on real processes: what a limit means, how memory is
+read, how a process tree is ended. The executors' tests show the same through whole trials."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from hypermax.errors import ConfigError
+from hypermax.execution import monitor
+from hypermax.execution.monitor import (
+    Limits,
+    Terminator,
+    Usage,
+    Watcher,
+    exit_description,
+    has_children,
+    kill_tree,
+    log_tail,
+    process_memory,
+    tree_memory,
+    watch_gpu,
+)
+from hypermax.execution.processes import Ledger
+
+# Holds the MiB it is told on stdin (real pages, not zero pages the kernel has not given it),
+# answering each line once the memory is in place; "fork" starts a child that holds nothing.
+HOLDER = textwrap.dedent(
+    """
+    import os, sys, time
+    held = []
+    for line in sys.stdin:
+        if line.strip() == "fork":
+            if os.fork() == 0:
+                held.clear()
+                time.sleep(60)
+                os._exit(0)
+        else:
+            held.append(b"\\1" * (int(line) * 1024 * 1024))
+        print("ok", flush=True)
+    """
+)
+
+
+class Holder:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", HOLDER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def tell(self, line: str) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        assert self.process.stdout.readline().strip() == "ok"
+
+
+@pytest.fixture
+def holder() -> Iterator[Holder]:
+    started = Holder()
+    yield started
+    kill_tree(started.pid, grace=0.1)
+    started.process.wait()
+
+
+# --- limits
+
+
+def test_a_limit_is_passed_only_beyond_it_and_the_first_one_passed_is_named() -> None:
+    limits = Limits(max_time=10, max_ram=100, max_gpu_ram=50)
+    running = {
+        "at every limit": Usage(seconds=10, peak_ram=100, peak_gpu_ram=50),
+        "slow": Usage(seconds=10.5, ram=1, peak_ram=500),
+        "big": Usage(seconds=1, ram=20, peak_ram=101),  # judged on its peak, not the last sample
+        "gpu": Usage(seconds=1, peak_ram=1, peak_gpu_ram=51),
+    }
+    kills = limits.breaches(running)
+    assert kills == {
+        "slow": "ran 10.5 s, past auto_kill_max_time (10 s)",
+        "big": "used 101 MiB, past auto_kill_max_ram (100 MiB)",
+        "gpu": "used 51 MiB of GPU memory, past auto_kill_max_gpu_ram (50 MiB)",
+    }
+    assert Limits().breaches(running) == {}
+
+
+def test_a_peak_past_the_ram_limit_found_after_the_trial_counts() -> None:
+    limits = Limits(max_ram=100)
+    assert limits.peak_breach(Usage(peak_ram=100)) is None
+    assert limits.peak_breach(Usage(peak_ram=130.4)) == (
+        "killed: peak 130 MiB past auto_kill_max_ram (100 MiB), measured after the trial"
+    )
+    assert Limits().peak_breach(Usage(peak_ram=10_000)) is None
+
+
+def test_resources_keep_the_peaks_measured_rounded() -> None:
+    assert Usage(peak_ram=12.345, peak_gpu_ram=0.0).resources() == {"peak_ram_mib": 12.3}
+    assert Usage(peak_ram=1.06, peak_gpu_ram=2.04).resources() == {
+        "peak_ram_mib": 1.1,
+        "peak_gpu_ram_mib": 2.0,
+    }
+
+
+def test_a_gpu_limit_that_cannot_be_watched_is_a_config_error() -> None:
+    if monitor.GpuMemory().available:
+        pytest.skip("this machine has a GPU NVML can watch")
+    assert watch_gpu(Limits()) is None
+    with pytest.raises(ConfigError) as error:
+        watch_gpu(Limits(max_gpu_ram=1000))
+    message = str(error.value)
+    assert "function.auto_kill_max_gpu_ram" in message and "NVML is not usable here" in message
+
+
+# --- system memory: one kill, then a pause while memory is freed
+
+
+def test_past_system_ram_only_the_largest_trial_goes_then_a_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    in_use = [5000.0]
+    monkeypatch.setattr(monitor, "system_ram_used", lambda: in_use[0])
+    monkeypatch.setattr(monitor, "SYSTEM_KILL_PAUSE", 0.2)
+    watcher = Watcher(Limits(max_system_ram=4000))
+    running = {1: Usage(ram=10), 2: Usage(ram=900), 3: Usage(ram=30)}
+    assert watcher.breaches(running) == {
+        2: "system memory in use reached 5000 MiB, past auto_kill_max_system_ram (4000 MiB)"
+    }
+    del running[2]
+    assert watcher.breaches(running) == {}  # memory is still being freed
+    time.sleep(0.25)
+    assert list(watcher.breaches(running)) == [3]  # still past the limit after the pause
+
+
+def test_memory_back_under_the_system_limit_ends_the_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    in_use = [5000.0]
+    monkeypatch.setattr(monitor, "system_ram_used", lambda: in_use[0])
+    watcher = Watcher(Limits(max_system_ram=4000))
+    assert list(watcher.breaches({1: Usage(ram=5), 2: Usage(ram=7)})) == [2]
+    in_use[0] = 4000.0  # at the limit is not past it
+    assert watcher.breaches({1: Usage(ram=5)}) == {}
+    in_use[0] = 4500.0
+    assert list(watcher.breaches({1: Usage(ram=5)})) == [1]  # at once: no pause pending
+
+
+def test_a_trial_past_its_own_limit_keeps_its_own_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(monitor, "system_ram_used", lambda: 9000.0)
+    watcher = Watcher(Limits(max_ram=100, max_system_ram=4000))
+    kills = watcher.breaches({1: Usage(ram=150, peak_ram=150), 2: Usage(ram=20)})
+    assert kills == {1: "used 150 MiB, past auto_kill_max_ram (100 MiB)"}
+    assert Watcher(Limits(max_system_ram=4000)).breaches({}) == {}
+
+
+# --- sampling
+
+
+def test_samples_are_due_once_per_interval() -> None:
+    watcher = Watcher(Limits())
+    now = time.monotonic()
+    assert watcher.due(now)
+    assert not watcher.due(now + monitor.SAMPLE_INTERVAL / 2)
+    assert watcher.due(now + monitor.SAMPLE_INTERVAL)
+
+
+def test_a_sample_reads_the_trees_memory_and_records_its_processes(
+    holder: Holder, tmp_path: Path
+) -> None:
+    ledger = Ledger(tmp_path / "ledger.txt")
+    watcher = Watcher(Limits(), ledger)
+    usage = Usage()
+    idle = watcher.sample(usage, holder.pid, seconds=1.5)
+    assert [process.pid for process in idle] == [holder.pid] and usage.seconds == 1.5
+    start = usage.ram
+    assert 1 < start < 60  # an idle interpreter
+    holder.tell("200")
+    watcher.sample(usage, holder.pid, seconds=2.0, baseline=start)
+    # read between two PSS readings: the last one plus what the resident size grew by
+    assert usage.read_at > 0 and 190 < usage.ram < 215
+    assert usage.peak_ram == usage.ram
+    assert f"{holder.pid} " in ledger.path.read_text()  # type: ignore[union-attr]
+
+
+def test_a_tree_that_forked_is_read_again_not_estimated(holder: Holder) -> None:
+    """A child's resident pages are mostly shared with its parent: adding them would count
+    the parent's memory twice."""
+    holder.tell("150")
+    watcher = Watcher(Limits())
+    usage = Usage()
+    watcher.sample(usage, holder.pid, seconds=0)
+    first = usage.ram
+    holder.tell("fork")
+    time.sleep(0.2)
+    processes = watcher.sample(usage, holder.pid, seconds=0.2)
+    assert len(processes) == 2 and usage.pids_then == {p.pid for p in processes}
+    assert abs(usage.ram - first) < 40  # not 300: the child shares its pages
+
+
+def test_past_max_ram_the_estimate_is_not_trusted(holder: Holder) -> None:
+    watcher = Watcher(Limits(max_ram=100))
+    usage = Usage()
+    watcher.sample(usage, holder.pid, seconds=0)
+    read_at = usage.read_at
+    holder.tell("150")
+    watcher.sample(usage, holder.pid, seconds=0.1)
+    assert usage.read_at > read_at  # read again at once: a kill must rest on a measurement
+    assert usage.ram > 140
+
+
+def test_memory_of_a_process_and_its_tree(holder: Holder) -> None:
+    holder.tell("120")
+    assert not has_children(holder.pid)
+    alone = process_memory(holder.pid)
+    assert 120 < alone < 160
+    assert tree_memory(holder.pid) == pytest.approx(alone, abs=2)
+    holder.tell("fork")
+    time.sleep(0.2)
+    assert has_children(holder.pid)
+    assert alone - 5 < tree_memory(holder.pid) < alone + 40  # shared pages split, not doubled
+
+
+def test_a_process_that_is_gone_uses_nothing() -> None:
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    assert process_memory(finished.pid) == 0.0 and tree_memory(finished.pid) == 0.0
+    assert has_children(finished.pid)  # cannot tell cheaply: callers look the slow way
+
+
+# --- ending processes
+
+
+STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+
+
+def test_the_terminator_kills_what_ignores_sigterm_after_the_grace() -> None:
+    stubborn = subprocess.Popen([sys.executable, "-c", STUBBORN])
+    polite = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    time.sleep(0.3)  # the handler is in place
+    terminator = Terminator(grace=0.5)
+    terminator.end(stubborn.pid, also=[psutil.Process(polite.pid)])
+    assert polite.wait(5) == -signal.SIGTERM
+    terminator.poll()
+    assert stubborn.poll() is None  # within the grace it may still clean up
+    time.sleep(0.6)
+    terminator.poll()
+    assert stubborn.wait(5) == -signal.SIGKILL
+
+
+def test_finishing_the_terminator_leaves_nothing_behind() -> None:
+    stubborn = subprocess.Popen([sys.executable, "-c", STUBBORN])
+    time.sleep(0.3)
+    terminator = Terminator(grace=0.2)
+    terminator.end(stubborn.pid)
+    terminator.finish()
+    assert stubborn.wait(5) == -signal.SIGKILL
+
+
+def test_kill_tree_ends_the_children_too(holder: Holder) -> None:
+    holder.tell("fork")
+    (child,) = psutil.Process(holder.pid).children()
+    kill_tree(holder.pid, grace=0.2)  # reaps its own children: Popen learns no status
+    assert not psutil.pid_exists(holder.pid)
+    child.wait(5)  # psutil raises TimeoutExpired were it alive
+
+
+def test_a_dead_worker_is_explained() -> None:
+    assert exit_description(-signal.SIGKILL).startswith(
+        "the trial's process was killed by SIGKILL (the OS out-of-memory killer"
+    )
+    assert exit_description(-signal.SIGTERM) == "the trial's process was killed by SIGTERM"
+    assert exit_description(-200) == "the trial's process was killed by signal 200"
+    assert exit_description(3) == (
+        "the trial's process exited with code 3 before returning a result"
+    )
+    assert exit_description(None).endswith("code None before returning a result")
+
+
+def test_log_tail_is_the_end_of_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "trial.log"
+    log.write_bytes(b"a" * 3000 + b"\xff" + b"end")
+    assert log_tail(log) == "a" * 1996 + "\ufffd" + "end"
+    assert log_tail(log, size=3) == "end"
+    assert log_tail(tmp_path / "missing.log") == ""
+
+
+PEAK = textwrap.dedent(
+    """
+    from hypermax.execution.monitor import peak_rss, reset_peak_rss
+    held = b"\\1" * (300 * 1024 * 1024)
+    del held
+    before = peak_rss()
+    reset_peak_rss()
+    print(before, peak_rss())
+    """
+)
+
+
+def test_the_peak_is_a_high_water_mark_that_can_be_reset() -> None:
+    before, after = map(float, subprocess.check_output([sys.executable, "-c", PEAK]).split())
+    assert before > 300 and after < before - 250  # what the interpreter holds now
+
+
+ORPHAN = textwrap.dedent(
+    """
+    import os, sys, time
+    from hypermax.execution.monitor import become_subreaper
+    become_subreaper()
+    if os.fork() == 0:  # a child that starts a grandchild and leaves it behind
+        if os.fork() == 0:
+            time.sleep(0.5)
+            print(os.getppid(), flush=True)
+            os._exit(0)
+        os._exit(0)
+    os.wait()
+    time.sleep(1)
+    print(os.getpid(), flush=True)
+    """
+)
+
+
+def test_orphans_of_a_trial_become_the_watchers_children() -> None:
+    adopter, own = subprocess.check_output([sys.executable, "-c", ORPHAN], text=True).split()
+    assert adopter == own
+
+
+ORPHANED_WORKER = textwrap.dedent(
+    """
+    import os, subprocess, sys
+    code = "from hypermax.execution.monitor import die_with_parent; import time; "
+    code += "die_with_parent(); print('up', flush=True); time.sleep(60)"
+    worker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    worker.stdout.readline()
+    print(worker.pid, flush=True)
+    os.kill(os.getpid(), 9)
+    """
+)
+
+
+def test_a_worker_dies_with_the_search_even_when_the_search_is_killed() -> None:
+    search = subprocess.run(
+        [sys.executable, "-c", ORPHANED_WORKER], capture_output=True, text=True
+    )
+    assert search.returncode == -signal.SIGKILL
+    worker = int(search.stdout)
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == "zombie"
