@@ -193,7 +193,6 @@ class SQLStorage(Storage):
         self._columns = list(_TRIAL_FIELDS)
         try:
             parsed = _with_connect_timeout(make_url(normalize_url(url)))
-            self.url = parsed.render_as_string(hide_password=False)
             self._database = _sqlite_file(parsed)
             if self._database is not None and not create:
                 if not self._database.exists():
@@ -201,8 +200,12 @@ class SQLStorage(Storage):
                     return
                 parsed = _read_only_url(self._database)
             self.engine = (
-                create_engine(parsed, poolclass=StaticPool)  # one shared in-memory database
-                if self.url == "sqlite://"
+                # one in-memory database, shared by every thread of this process (a UI thread
+                # reads what the search loop writes)
+                create_engine(
+                    parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
+                )
+                if parsed.get_backend_name() == "sqlite" and self._database is None
                 else create_engine(parsed)
             )
             if self.engine.dialect.name == "sqlite":

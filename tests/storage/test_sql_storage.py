@@ -1,0 +1,156 @@
+"""What SQL storage promises beyond the shared contract: in-memory databases, readers that
+never write, times kept as instants whatever the machine's time zone, older databases
+migrated on either backend, and errors that name the database without its password."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, Table, create_engine, text
+from sqlalchemy.engine import make_url
+
+from hypermax.errors import ConfigError
+from hypermax.storage import SQLStorage, StorageError, sqlite_url
+from hypermax.storage.sql import normalize_url, trials_table
+from hypermax.trial import Trial, TrialStatus
+
+
+def trial(number: int = 1, status: TrialStatus = TrialStatus.OK) -> Trial:
+    return Trial(number, {"x": 0.5}, {"x": 0.5}, status, loss=0.25 if status.finished else None)
+
+
+def test_an_in_memory_database_is_one_database_for_every_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A UI thread of the search process reads what the loop wrote (each thread would get an
+    empty database of its own otherwise), and there is no file to lock."""
+    monkeypatch.chdir(tmp_path)
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        with SQLStorage(url, "memory") as storage:
+            storage.save_trial(trial())
+            seen: list[list[Trial]] = []
+            reader = threading.Thread(target=lambda: seen.append(storage.trials()))  # noqa: B023
+            reader.start()
+            reader.join()
+            assert [t.number for t in seen[0]] == [1]
+            with storage.writer_lock():
+                pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reading_a_database_that_does_not_exist_finds_nothing_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    storage = SQLStorage(sqlite_url(tmp_path), "absent", create=False)
+    assert storage.trials() == [] and storage.load_config() is None
+    storage.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_cannot_change_the_database(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    with SQLStorage(url, "s") as writer:
+        writer.save_trial(trial())
+    before = (tmp_path / "hypermax.db").read_bytes()
+    reader = SQLStorage(url, "s", create=False)
+    with pytest.raises(StorageError, match="read-only"):
+        reader.save_trial(trial(2))
+    reader.close()
+    assert (tmp_path / "hypermax.db").read_bytes() == before
+
+
+def test_a_reader_sees_what_a_writer_commits_after_it_opened(tmp_path: Path) -> None:
+    """A reader opened while no writer runs (no ``-shm`` file) must still read the writer's
+    log later: only in a read-only folder may it read the file as never changing."""
+    url = sqlite_url(tmp_path)
+    with SQLStorage(url, "s") as writer:
+        writer.save_trial(trial())
+    assert not (tmp_path / "hypermax.db-shm").exists()
+    reader = SQLStorage(url, "s", create=False)
+    assert [t.number for t in reader.trials()] == [1]
+    with SQLStorage(url, "s") as writer:
+        writer.save_trial(trial(2))
+        assert [t.number for t in reader.trials()] == [1, 2]  # from the write-ahead log
+    reader.close()
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's time zone 9 hours from UTC: SQLite keeps no offset, so anything stored in
+    local time would come back 9 hours off."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("far_from_utc")
+def test_times_are_instants_whatever_the_machines_time_zone(tmp_path: Path) -> None:
+    started = datetime(2024, 5, 17, 9, 30, tzinfo=timezone(timedelta(hours=-4)))
+    with SQLStorage(sqlite_url(tmp_path), "tz") as storage:
+        storage.save_trial(
+            Trial(1, {}, {}, TrialStatus.RUNNING, started_at=started, finished_at=None)
+        )
+        before = datetime.now(timezone.utc)
+        assert storage.mark_interrupted() == [1]
+        (found,) = storage.trials()
+    assert found.started_at == started
+    assert found.finished_at is not None
+    assert before - timedelta(seconds=1) <= found.finished_at <= datetime.now(timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a new SQLite file, or one of its own on the PostgreSQL test server."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    postgres_url = request.getfixturevalue("postgres_url")
+    name = f"hypermax_old_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalize_url(postgres_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_an_older_database_gains_the_newer_columns_on_either_backend(new_database: str) -> None:
+    with SQLStorage(new_database, "old") as storage:
+        storage.save_trial(trial())
+    engine = create_engine(normalize_url(new_database))
+    with engine.begin() as connection:  # as hypermax wrote it before these columns existed
+        for column in ("intermediate", "interruptions"):
+            connection.execute(text(f"ALTER TABLE hypermax_trials DROP COLUMN {column}"))
+    with SQLStorage(new_database, "old") as storage:
+        storage.save_trial(Trial(2, {}, {}, TrialStatus.RUNNING, intermediate=[[1, 0.5]]))
+        storage.mark_interrupted()
+        older, newer = storage.trials()
+    assert older.intermediate == [] and older.interruptions == 0
+    assert newer.intermediate == [[1, 0.5]] and newer.interruptions == 1
+    kinds = {
+        column.name: column.type.python_type
+        for column in Table("hypermax_trials", MetaData(), autoload_with=engine).columns
+        if column.name == "interruptions"
+    }
+    engine.dispose()
+    assert kinds == {"interruptions": trials_table.c.interruptions.type.python_type}
+
+
+def test_an_unreachable_database_is_named_without_its_password() -> None:
+    url = "postgresql://someone:s3cret@127.0.0.1:1/results"
+    with pytest.raises(ConfigError) as caught:
+        SQLStorage(url, "search")
+    message = str(caught.value)
+    assert "'postgresql://someone:***@127.0.0.1:1/results'" in message
+    assert "s3cret" not in message
