@@ -661,7 +661,11 @@ def test_the_console_script_runs_a_search(tmp_path: Path) -> None:
     out = completed.stdout
     assert "\x1b" not in out  # no terminal: plain progress lines, no progress bar
     lines = out.splitlines()
-    assert lines[0] == "search: 0/5 trials done"
+    assert lines[:3] == [
+        f"hypermax {__version__}: search 'demo', method random",
+        f"results: {results_dir(tmp_path)}",
+        "search: 0/5 trials done",
+    ]
     progress = trial_lines(out)
     assert [int(m.group(1)) for m in progress] == [1, 2, 3, 4, 5]
     assert [m.group(0).split()[2] for m in progress] == [f"[{n}/5]" for n in range(1, 6)]
@@ -671,6 +675,42 @@ def test_the_console_script_runs_a_search(tmp_path: Path) -> None:
     folder = results_dir(tmp_path)
     assert (folder / "trials.csv").is_file()
     assert_logs_hold_the_printed_text(folder)
+
+
+def console_script(command: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """``command`` through the shell, ``hypermax`` being this installation's script."""
+    script = Path(sys.executable).parent / "hypermax"
+    return subprocess.run(
+        command.replace("hypermax", str(script), 1),
+        shell=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        executable="/bin/bash",
+    )
+
+
+@pytest.mark.parametrize("command", ["hypermax schema", "hypermax export hypermax_results/demo"])
+def test_output_nobody_reads_ends_quietly(finished: Path, command: str) -> None:
+    """As with ``| head``, once head has left: the reader is gone before the first write."""
+    piped = console_script(
+        f"set -o pipefail; {{ sleep 0.3; exec {command}; }} | true", finished.parent.parent
+    )
+    assert piped.stderr == ""  # no traceback, no "Exception ignored"
+    assert piped.returncode == 141  # as for a command SIGPIPE ended
+
+
+def test_a_search_whose_output_is_no_longer_read_goes_on_and_finishes(tmp_path: Path) -> None:
+    """``hypermax search.json | head -1``: head leaves after the first line."""
+    write_config(tmp_path, iterations=8)
+    piped = console_script("hypermax search.json | head -1", tmp_path)
+    assert piped.stdout.startswith("hypermax ")
+    assert "Traceback" not in piped.stderr and "Exception" not in piped.stderr
+    with SQLStorage(sqlite_url(results_dir(tmp_path)), NAME) as storage:
+        trials = storage.trials()
+    assert [t.status.value for t in trials] == ["ok"] * 8
 
 
 # --- staged tuning and the warm start ------------------------------------------------------

@@ -35,7 +35,7 @@ from hypermax.config import Config, config_schema, load_config
 from hypermax.config.loader import metric_specs
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError, Terminated
 from hypermax.pareto import pareto_front
-from hypermax.progress import ProgressPrinter, best_summary, front_summary
+from hypermax.progress import ProgressPrinter, best_summary, front_summary, silence
 from hypermax.search import Search, executor_for, open_storage, start_over
 from hypermax.storage import SQLITE_FILENAME, StorageError
 from hypermax.storage.base import file_error
@@ -57,6 +57,7 @@ COMMANDS = (
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
+EXIT_READER_GONE = 141  # as a shell reports a command ended by SIGPIPE (`| head`)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }[options.command]
     try:
         return handler(options)
+    except BrokenPipeError:  # whoever read stdout stopped reading: not an error to explain
+        silence(sys.stdout)
+        return EXIT_READER_GONE
     except ConfigError as error:
         config = getattr(options, "config", None)
         print(f"hypermax: {error.in_file(str(config)) if config else error}", file=sys.stderr)
@@ -190,6 +194,10 @@ def _run(options: argparse.Namespace) -> int:
     config = _load(options.config, options.iterations)
     printer = ProgressPrinter()
     search = Search(config, listeners=[printer])  # first: --fresh to run follows at once
+    printer.header = (
+        f"hypermax {__version__}: search {config.search.name!r}, method "
+        f"{search.optimizer.describe()}\nresults: {search.results_dir}"
+    )
     if options.fresh:
         for message in start_over(config):
             print(message, file=sys.stderr)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import Any, TextIO
 
@@ -58,22 +60,41 @@ def front_summary(front: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class ProgressPrinter:
-    """A search listener that prints progress to ``stream``."""
+def silence(stream: TextIO) -> None:
+    """Send what is still written to ``stream`` nowhere: its reader went away (``| head``),
+    and the search goes on without it (also when Python flushes the stream at exit)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
 
-    def __init__(self, stream: TextIO | None = None):
+
+class ProgressPrinter:
+    """A search listener that prints progress to ``stream``; once nobody reads the stream
+    (a closed pipe), it prints nothing more and the search goes on."""
+
+    def __init__(self, stream: TextIO | None = None, header: str = ""):
         self.stream = stream or sys.stdout
+        self.header = header  # printed as the search starts, above the trials done
         self.fancy = self.stream.isatty()
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._reader_gone = False
 
     def __call__(self, event: SearchEvent) -> None:
+        if self._reader_gone:
+            return
+        try:
+            self._print(event)
+        except BrokenPipeError:
+            self._reader_gone = True
+            silence(self.stream)
+
+    def _print(self, event: SearchEvent) -> None:
         if self.fancy:
             self._rich(event)
         elif event.kind == "started":
-            print(
-                f"search: {event.finished}/{event.total} trials done", file=self.stream, flush=True
-            )
+            print(self._start_text(event), file=self.stream, flush=True)
         elif event.kind == "trial_finished":
             print(trial_line(event), file=self.stream, flush=True)
 
@@ -88,6 +109,7 @@ class ProgressPrinter:
                 console=Console(file=self.stream),
                 auto_refresh=False,  # no background thread: workers are forked from this process
             )
+            self._progress.console.print(self._start_text(event), highlight=False)
             self._progress.start()
             self._task = self._progress.add_task("", total=event.total, completed=event.finished)
         elif self._progress is not None and self._task is not None:
@@ -98,6 +120,10 @@ class ProgressPrinter:
             self._progress.refresh()
             if event.kind == "finished":
                 self._progress.stop()
+
+    def _start_text(self, event: SearchEvent) -> str:
+        done = f"search: {event.finished}/{event.total} trials done"
+        return f"{self.header}\n{done}" if self.header else done
 
     def close(self) -> None:
         if self._progress is not None:

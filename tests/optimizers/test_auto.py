@@ -214,3 +214,10 @@ def test_passes_each_method_its_own_settings_and_seed() -> None:
 
 def test_one_suggestion_unless_asked_for_more() -> None:
     assert len(make().suggest(history(3))) == 1
+
+
+def test_says_which_gp_it_runs_and_when_it_hands_over() -> None:
+    assert make(gp_trials=40).describe() == "auto: bayesian, then tpe from 40 finished trials"
+    assert make(gp_dimensions=2).describe() == (
+        "auto: tpe (the space is wider than gp_dimensions for a GP)"
+    )

@@ -51,6 +51,11 @@ class Auto(Optimizer):
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         return self.method_for(history).suggest(history, n)
 
+    def describe(self) -> str:
+        if not self.gp_fits:
+            return "auto: tpe (the space is wider than gp_dimensions for a GP)"
+        return f"auto: {self.gp.name}, then tpe from {self.gp_trials} finished trials"
+
     def method_for(self, history: Sequence[Trial]) -> Optimizer:
         finished = sum(1 for trial in history if trial.status.finished)
         return self.gp if self.gp_fits and finished < self.gp_trials else self.tpe

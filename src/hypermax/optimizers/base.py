@@ -45,6 +45,10 @@ class Optimizer(ABC):
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         """Return ``n`` new flat parameter sets."""
 
+    def describe(self) -> str:
+        """The method as a user should read it when the search starts."""
+        return self.name
+
     def prepare(self, flat: Flat) -> Flat:
         """A parameter set chosen outside the method (a default, ``search.initial``) as the
         model should run it: methods that schedule budgets add one."""
