@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import psutil
-import pytest
 
-from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor
 from hypermax.execution.python_function import FunctionSource
-from tests.execution.conftest import next_outcome
 
 MODEL = """
 import time
@@ -28,11 +27,20 @@ def train(p):
 """
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="about one run in three gets no outcome in time (the hog is not killed or its "
-    "outcome is lost): under investigation, see the closing note of the reliability issue",
-)
+def every_outcome(executor: Executor, count: int, timeout: float = 60.0) -> list[TrialOutcome]:
+    """The first ``count`` outcomes, however many each ``wait`` returns. Not ``next_outcome``:
+    it keeps only the first outcome of a ``wait``, and the two idle trials, which end within
+    moments of each other, often come back from the same one (that lost outcome was the "no
+    outcome within 60 s" this test hit about one run in three)."""
+    outcomes: list[TrialOutcome] = []
+    deadline = time.monotonic() + timeout
+    while len(outcomes) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(outcomes)} of {count} outcomes within {timeout:.0f} s")
+        outcomes += executor.wait(0.5)
+    return outcomes
+
+
 def test_only_the_trial_that_pushed_the_machine_past_the_limit_is_killed(
     tmp_path: Path,
 ) -> None:
@@ -42,12 +50,10 @@ def test_only_the_trial_that_pushed_the_machine_past_the_limit_is_killed(
     memory = psutil.virtual_memory()
     limit = (memory.total - memory.available) / 2**20 + 800  # wide: memory in use drifts
     source = FunctionSource(module="model", name="train", base_dir=str(tmp_path))
-    outcomes: list[TrialOutcome] = []
     with LocalExecutor(source, capacity=3, limits=Limits(max_system_ram=limit)) as executor:
         for number, hog in ((1, False), (2, True), (3, False)):
             executor.submit(TrialRequest(number, {"hog": hog}, tmp_path / f"{number}.log"))
-        while len(outcomes) < 3:
-            outcomes.append(next_outcome(executor))
+        outcomes = every_outcome(executor, 3)
     kinds = {outcome.number: outcome.kind for outcome in outcomes}
     assert kinds == {1: OutcomeKind.RESULT, 2: OutcomeKind.KILLED, 3: OutcomeKind.RESULT}
     (killed,) = [outcome for outcome in outcomes if outcome.number == 2]
