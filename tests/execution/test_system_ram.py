@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import psutil
 
-from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution.base import OutcomeKind, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor
 from hypermax.execution.python_function import FunctionSource
+from tests.execution.conftest import every_outcome
 
 MODEL = """
 import time
@@ -25,20 +25,6 @@ def train(p):
     time.sleep(3)
     return 1.0
 """
-
-
-def every_outcome(executor: Executor, count: int, timeout: float = 60.0) -> list[TrialOutcome]:
-    """The first ``count`` outcomes, however many each ``wait`` returns. Not ``next_outcome``:
-    it keeps only the first outcome of a ``wait``, and the two idle trials, which end within
-    moments of each other, often come back from the same one (that lost outcome was the "no
-    outcome within 60 s" this test hit about one run in three)."""
-    outcomes: list[TrialOutcome] = []
-    deadline = time.monotonic() + timeout
-    while len(outcomes) < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{len(outcomes)} of {count} outcomes within {timeout:.0f} s")
-        outcomes += executor.wait(0.5)
-    return outcomes
 
 
 def test_only_the_trial_that_pushed_the_machine_past_the_limit_is_killed(
