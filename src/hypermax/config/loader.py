@@ -501,6 +501,7 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         objective=search.get("objective", "scalar"),
         early_stopping=search.get("early_stopping"),
         incremental=search.get("incremental"),
+        stop_after_failures=int(search.get("stop_after_failures", 5)),
         seed_from=[search["seed_from"]]
         if isinstance(search.get("seed_from"), str)
         else list(search.get("seed_from", [])),
@@ -516,6 +517,7 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         function=function_config,
         search=settings,
         results_directory=data.get("results", {}).get("directory", DEFAULT_RESULTS_DIRECTORY),
+        results_graphs=bool(data.get("results", {}).get("graphs", False)),
         base_dir=base_dir,
         source=source,
         raw=dict(data),

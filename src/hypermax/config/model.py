@@ -53,6 +53,7 @@ class SearchSettings:
     incremental: dict[str, Any] | None = None  # groups or size, iterations, method
     early_stopping: dict[str, Any] | None = None  # percentile, min_trials, warmup_steps
     objective: str = "scalar"  # or "pareto": metrics kept apart, the result is the front
+    stop_after_failures: int = 5  # a run whose first N finished trials all failed stops; 0: never
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Config:
     function: FunctionConfig | None = None
     search: SearchSettings = field(default_factory=SearchSettings)
     results_directory: str = DEFAULT_RESULTS_DIRECTORY
+    results_graphs: bool = False  # write the analysis charts and report while the search runs
     base_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
