@@ -1,16 +1,39 @@
 """hypermax: hyperparameter optimization from one config file.
 
 The public API: ``optimize`` for a search over a Python callable, ``Search`` and ``load_config``
-for config-file searches.
+for config-file searches. They load on first use, so that ``hypermax --version`` and a model
+that only calls ``hypermax.report`` do not import the search machinery.
 """
 
-from hypermax.api import optimize
-from hypermax.config import Config, load_config
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hypermax.errors import ConfigError
 from hypermax.reporting import TrialPruned, report
-from hypermax.search import Search, SearchResult
+
+if TYPE_CHECKING:
+    from hypermax.api import optimize
+    from hypermax.config import Config, load_config
+    from hypermax.search import Search, SearchResult
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "optimize": "hypermax.api",
+    "Config": "hypermax.config",
+    "load_config": "hypermax.config",
+    "Search": "hypermax.search",
+    "SearchResult": "hypermax.search",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Config",

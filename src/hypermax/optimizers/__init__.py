@@ -1,20 +1,42 @@
-"""Search methods behind one ask/tell interface; ``search.method`` picks one by name."""
+"""Search methods behind one ask/tell interface; ``search.method`` picks one by name.
 
-from hypermax.optimizers._hyperopt import ATPE, TPE, RandomSearch
-from hypermax.optimizers.auto import Auto
+The method classes load on first use (each module imports its own library: hyperopt,
+scikit-learn, optuna, cmaes), so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from hypermax.optimizers.base import (
     Optimizer,
     available_methods,
     canonical_method,
     create_optimizer,
     method_issue,
+    optimizer_class,
     register,
 )
-from hypermax.optimizers.bayesian import Bayesian
-from hypermax.optimizers.evolution import Evolution
-from hypermax.optimizers.grid import GridSearch
-from hypermax.optimizers.hyperband import Hyperband
-from hypermax.optimizers.optuna_gp import OptunaGP
+
+_CLASSES = {
+    "ATPE": "_hyperopt",
+    "TPE": "_hyperopt",
+    "RandomSearch": "_hyperopt",
+    "Auto": "auto",
+    "Bayesian": "bayesian",
+    "Evolution": "evolution",
+    "GridSearch": "grid",
+    "Hyperband": "hyperband",
+    "OptunaGP": "optuna_gp",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CLASSES:
+        return getattr(importlib.import_module(f"{__name__}.{_CLASSES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ATPE",
@@ -31,5 +53,6 @@ __all__ = [
     "canonical_method",
     "create_optimizer",
     "method_issue",
+    "optimizer_class",
     "register",
 ]

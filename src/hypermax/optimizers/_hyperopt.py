@@ -14,12 +14,10 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import partial
-from typing import Any
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from hyperopt import Domain, Trials, atpe, hp, rand, tpe
-from hyperopt.base import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
 
 from hypermax.optimizers.base import Optimizer, register
 from hypermax.space import (
@@ -31,13 +29,24 @@ from hypermax.space import (
     Node,
     NumberNode,
     ObjectNode,
-    Space,
 )
 from hypermax.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from hyperopt import Domain, Trials
+
+
+def _hyperopt() -> Any:
+    """Hyperopt, imported when a method first needs it: it loads scipy, scikit-learn and
+    LightGBM, a second that ``hypermax --version`` or ``validate`` should not pay."""
+    import hyperopt
+
+    return hyperopt
 
 
 def _number_expr(node: NumberNode) -> Any:
     label, q = node.label, node.rounding
+    hp = _hyperopt().hp
     if node.mode == "randint":
         return hp.randint(label, int(node.high) - int(node.low) + 1)  # type: ignore[arg-type]
     if node.mode == "normal":
@@ -61,6 +70,7 @@ def _number_expr(node: NumberNode) -> Any:
 
 def build_expression(node: Node) -> Any:
     """The hyperopt search space for a node of our tree."""
+    hp = _hyperopt().hp
     if isinstance(node, NumberNode):
         return _number_expr(node)
     if isinstance(node, ChoiceNode):
@@ -127,12 +137,15 @@ _EPOCH = datetime.datetime(2000, 1, 1)
 class _HyperoptOptimizer(Optimizer):
     """Shared machinery; subclasses pick hyperopt's ``suggest`` function."""
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
-        super().__init__(space, seed, **settings)
-        self.domain = Domain(
-            lambda _: 0.0, build_expression(space.root), pass_expr_memo_ctrl=False
-        )
-        self._labels = list(self.domain.params)
+    @cached_property
+    def domain(self) -> Domain:
+        """Built on the first suggestion (see ``_hyperopt``)."""
+        expression = build_expression(self.space.root)
+        return _hyperopt().Domain(lambda _: 0.0, expression, pass_expr_memo_ctrl=False)
+
+    @cached_property
+    def _labels(self) -> list[str]:
+        return list(self.domain.params)
 
     @abstractmethod
     def algorithm(self) -> Any:
@@ -145,7 +158,7 @@ class _HyperoptOptimizer(Optimizer):
         if self.learns_from_history:
             trials, count = self._trials_from(history)
         else:
-            trials, count = Trials(), len(history)
+            trials, count = _hyperopt().Trials(), len(history)
         algorithm = self.algorithm()
         suggestions: list[Flat] = []
         for offset in range(n):
@@ -165,12 +178,12 @@ class _HyperoptOptimizer(Optimizer):
         if trial.status is TrialStatus.RUNNING:
             return {"status": "new"}  # hyperopt treats a missing loss as +inf: steers away
         if trial.has_loss:
-            return {"status": STATUS_OK, "loss": trial.loss}
-        return {"status": STATUS_FAIL}
+            return {"status": _hyperopt().STATUS_OK, "loss": trial.loss}
+        return {"status": _hyperopt().STATUS_FAIL}
 
     def _trials_from(self, history: Sequence[Trial]) -> tuple[Trials, int]:
         """A hyperopt ``Trials`` holding the history, and how many trials it holds."""
-        trials = Trials()
+        trials = _hyperopt().Trials()
         count = 0
         for trial in history:
             if trial.status is TrialStatus.INTERRUPTED:
@@ -197,7 +210,7 @@ class _HyperoptOptimizer(Optimizer):
             "vals": {label: [vals[label]] if label in vals else [] for label in self._labels},
         }
         (doc,) = trials.new_trial_docs([tid], [None], [result], [misc])
-        doc["state"] = JOB_STATE_DONE
+        doc["state"] = _hyperopt().JOB_STATE_DONE
         # ATPE subtracts these; equal times keep its input independent of machine speed
         doc["book_time"] = doc["refresh_time"] = _EPOCH
         trials.insert_trial_docs([doc])
@@ -215,7 +228,7 @@ class TPE(_HyperoptOptimizer):
     def algorithm(self) -> Any:
         s = self.settings
         return partial(
-            tpe.suggest,
+            _hyperopt().tpe.suggest,
             gamma=s.get("gamma", 0.25),
             n_EI_candidates=s.get("candidates", 24),
             n_startup_jobs=s.get("startup_trials", 10),
@@ -231,7 +244,7 @@ class RandomSearch(_HyperoptOptimizer):
     learns_from_history = False
 
     def algorithm(self) -> Any:
-        return rand.suggest
+        return _hyperopt().rand.suggest
 
 
 @register("atpe")
@@ -249,19 +262,19 @@ class ATPE(_HyperoptOptimizer):
     tells_pending = False
 
     def algorithm(self) -> Any:
-        return _seeded_globally(atpe.suggest)
+        return _seeded_globally(_hyperopt().atpe.suggest)
 
     def result_for(self, trial: Trial) -> dict[str, Any] | None:
         if trial.status is TrialStatus.RUNNING:
             return None
         if trial.has_loss:
-            return {"status": STATUS_OK, "loss": trial.loss}
-        return {"status": STATUS_FAIL, "loss": None}
+            return {"status": _hyperopt().STATUS_OK, "loss": trial.loss}
+        return {"status": _hyperopt().STATUS_FAIL, "loss": None}
 
     def _trials_from(self, history: Sequence[Trial]) -> tuple[Trials, int]:
         trials, count = super()._trials_from(history)
         if not any(doc["result"]["loss"] is not None for doc in trials.trials):
-            return Trials(), count  # ATPE cannot read a history without a single loss
+            return _hyperopt().Trials(), count  # ATPE cannot read a history without a single loss
         return trials, count
 
 

@@ -15,6 +15,7 @@ An implementation promises:
 from __future__ import annotations
 
 import difflib
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -27,6 +28,19 @@ from hypermax.trial import Trial
 
 _REGISTRY: dict[str, type[Optimizer]] = {}
 ALIASES = {"abh": "hyperband"}  # the original Hypermax's names
+# The built-in methods by the module that registers them, imported when a method is first
+# used: naming or checking a method loads no optimizer library (start-up time).
+BUILT_IN = {
+    "atpe": "hypermax.optimizers._hyperopt",
+    "auto": "hypermax.optimizers.auto",
+    "bayesian": "hypermax.optimizers.bayesian",
+    "evolution": "hypermax.optimizers.evolution",
+    "grid": "hypermax.optimizers.grid",
+    "hyperband": "hypermax.optimizers.hyperband",
+    "optuna-gp": "hypermax.optimizers.optuna_gp",
+    "random": "hypermax.optimizers._hyperopt",
+    "tpe": "hypermax.optimizers._hyperopt",
+}
 
 
 class Optimizer(ABC):
@@ -78,7 +92,7 @@ def register(name: str) -> Callable[[type[Optimizer]], type[Optimizer]]:
 
 
 def available_methods() -> list[str]:
-    return sorted(_REGISTRY)
+    return sorted(set(_REGISTRY) | set(BUILT_IN))
 
 
 def canonical_method(method: str) -> str:
@@ -87,9 +101,9 @@ def canonical_method(method: str) -> str:
 
 def method_issue(method: str) -> ConfigIssue | None:
     """The problem with ``search.method: method``, or None when it names an optimizer."""
-    if canonical_method(method) in _REGISTRY:
+    if canonical_method(method) in available_methods():
         return None
-    hint = difflib.get_close_matches(method, _REGISTRY, n=1)
+    hint = difflib.get_close_matches(method, available_methods(), n=1)
     advice = f"did you mean {hint[0]!r}? " if hint else ""
     return ConfigIssue(
         "search.method",
@@ -105,6 +119,15 @@ def create_optimizer(
     if issue is not None:
         raise ConfigError(issue)
     try:
-        return _REGISTRY[canonical_method(method)](space, seed=seed, **dict(settings or {}))
+        return optimizer_class(method)(space, seed=seed, **dict(settings or {}))
     except ValueError as error:  # settings that contradict each other
         raise ConfigError(ConfigIssue(f"search.{canonical_method(method)}", str(error))) from None
+
+
+def optimizer_class(method: str) -> type[Optimizer]:
+    """The class registered as ``method`` (a name ``method_issue`` accepts), its module
+    imported on first use."""
+    name = canonical_method(method)
+    if name not in _REGISTRY:
+        importlib.import_module(BUILT_IN[name])
+    return _REGISTRY[name]

@@ -25,17 +25,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import norm
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
 from hypermax.optimizers.base import Optimizer, create_optimizer, register
 from hypermax.space import BranchNode, ChoiceNode, Flat, NumberNode, Space
 from hypermax.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from sklearn.gaussian_process import GaussianProcessRegressor
 
 ARD_MAX_DIMENSIONS = 8
 
@@ -128,6 +127,12 @@ class Bayesian(Optimizer):
         return drafts
 
     def _fit(self, features: np.ndarray, losses: np.ndarray) -> GaussianProcessRegressor:
+        # imported here, not at the top: scikit-learn costs half a second a search that does
+        # not fit a GP (hypermax --version, validate, another method) should not pay
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
         dimensions = features.shape[1]
         # one length scale per dimension where there are few; one for all where there are many
         # (fitting dozens of length scales costs more than it helps on tens of trials)
@@ -147,6 +152,8 @@ class Bayesian(Optimizer):
         pending: list[list[float]],
     ) -> GaussianProcessRegressor:
         """The model with running (and already picked) points at their predicted loss."""
+        from sklearn.gaussian_process import GaussianProcessRegressor
+
         if not pending:
             return tuned
         lies = tuned.predict(np.array(pending))
@@ -157,6 +164,8 @@ class Bayesian(Optimizer):
 def _log_expected_improvement(mean: np.ndarray, std: np.ndarray, target: float) -> np.ndarray:
     """log EI: where EI itself underflows to 0 for every candidate (far from the best, late
     in a search) its logarithm still ranks them."""
+    from scipy.stats import norm
+
     std = np.maximum(std, 1e-12)
     z = (target - mean) / std
     with np.errstate(divide="ignore"):
