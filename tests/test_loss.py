@@ -163,6 +163,59 @@ def test_no_time_metric_no_penalty() -> None:
     assert compute_loss(1.0, {}, measured_time=1000.0).loss == 1.0
 
 
+@pytest.mark.parametrize(("seconds", "penalty"), PENALTIES)
+def test_a_time_penalty_alone_scores_a_result_of_only_time(seconds: float, penalty: float) -> None:
+    """The config's only metric is the time penalty and the model returns ``{"time": t}``:
+    the loss is the penalty (it used to fail: "the config names no metrics")."""
+    result = compute_loss({"time": seconds}, metrics(TIME), measured_time=0.5)
+    assert result.loss == pytest.approx(penalty, abs=1e-12)
+    assert result.time == seconds
+
+
+def test_a_time_penalty_alone_scores_the_measured_time_of_an_empty_dict() -> None:
+    assert compute_loss({}, metrics(TIME), measured_time=9.0).loss == pytest.approx(0.064)
+
+
+def test_returned_values_no_metric_names_still_fail_beside_a_time_penalty() -> None:
+    """Scored by the time alone, ``accuracy`` would count for nothing: refused, named."""
+    with pytest.raises(TrialError, match=r"names no metrics.*\['accuracy'\]"):
+        compute_loss({"accuracy": 0.9, "time": 3.0}, metrics(TIME), measured_time=1.0)
+
+
+# The seed's quickstart: a time metric without target_time, once silently worth nothing.
+SEED_TIME = MetricSpec(name="time", type="time", min=0.0, direction="decrease")
+
+
+@pytest.mark.parametrize(
+    ("spec", "seconds", "term"),
+    [
+        (SEED_TIME, 9.0, 9.0),  # one bound: the raw seconds
+        (SEED_TIME, 24.0, 24.0),
+        (MetricSpec("time", type="time", min=0.0, max=30.0), 9.0, 0.3),
+        (MetricSpec("time", type="time", min=0.0, max=30.0, weight=0.5), 24.0, 0.4),
+        (MetricSpec("time", type="time", min=1.0, max=100.0, scaling="logarithmic"), 10.0, 0.5),
+        (MetricSpec("time", type="time", min=0.0, max=10.0, direction="increase"), 4.0, 0.6),
+        (MetricSpec("elapsed", type="time"), 7.5, 7.5),  # no keys at all: the seconds
+    ],
+)
+def test_a_time_metric_without_target_time_is_an_ordinary_metric_over_the_time(
+    spec: MetricSpec, seconds: float, term: float
+) -> None:
+    measured = compute_loss(1.0, metrics(spec), measured_time=seconds)
+    assert measured.loss == pytest.approx(1.0 + term)
+    returned = compute_loss({"loss": 1.0, "time": seconds}, metrics(spec), measured_time=99.0)
+    assert returned.loss == pytest.approx(1.0 + term)
+
+
+def test_the_seed_quickstart_metrics_tell_a_slow_trial_from_a_fast_one() -> None:
+    """``auc`` and ``time`` as the seed's quickstart: 9 s and 24 s no longer score alike."""
+    both = metrics(AUC, SEED_TIME)
+    fast = compute_loss({"auc": 0.9, "time": 9.0}, both, measured_time=9.0)
+    slow = compute_loss({"auc": 0.9, "time": 24.0}, both, measured_time=24.0)
+    assert (fast.loss, slow.loss) == (pytest.approx(0.2 + 9.0), pytest.approx(0.2 + 24.0))
+    assert fast.metrics == {"auc": 0.9}
+
+
 # --- unusable results -----------------------------------------------------------------------
 
 

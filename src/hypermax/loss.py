@@ -7,8 +7,12 @@ The math (also in the README):
   weighted normalized values are summed. With ``min``/``max`` a metric maps to 0 (best) .. 1
   (worst) between them, on a log axis for ``scaling: logarithmic``; without bounds the raw (or
   log) value is used, negated for ``direction: increase``.
-- A ``time`` metric adds ``((t - target_time)^2 / (max_time - target_time)^2) * penalty_at_max``
-  for ``t > target_time``, where ``t`` is the returned ``time`` or else the measured wall time.
+- A ``time`` metric with ``target_time`` adds
+  ``((t - target_time)^2 / (max_time - target_time)^2) * penalty_at_max`` for ``t > target_time``;
+  one without ``target_time`` is an ordinary metric over ``t`` (bounds, direction, scaling,
+  weight), where ``t`` is the returned ``time`` or else the measured wall time. Time and memory
+  metrics are measured, so they add to any loss; a dict holding nothing but ``time`` is scored
+  by them alone.
 """
 
 from __future__ import annotations
@@ -61,6 +65,13 @@ class MetricSpec:
             position = (value - low) / (high - low)
             return 1.0 - position if self.direction == "increase" else position
         return -value if self.direction == "increase" else value
+
+    def time_term(self, seconds: float) -> float:
+        """What a ``time`` metric adds for a trial of ``seconds``: the penalty past
+        ``target_time``, or without one the weighted normalized time."""
+        if self.target_time is None:
+            return self.weight * self.normalized(seconds)
+        return self.time_penalty(seconds)
 
     def time_penalty(self, seconds: float) -> float:
         if self.target_time is None or self.max_time is None or seconds <= self.target_time:
@@ -130,12 +141,13 @@ def _plain(value: Any) -> Any:
 def _measured_terms(
     metrics: Mapping[str, MetricSpec], seconds: float, resources: Mapping[str, float]
 ) -> tuple[float, dict[str, float]]:
-    """What hypermax measured itself and adds to any loss: the time penalty and the weighted
-    resource metrics (peak RAM, peak GPU RAM), with the resource values to record."""
+    """What hypermax measured itself and adds to any loss: the time metrics (a penalty, or the
+    normalized time) and the weighted resource metrics (peak RAM, peak GPU RAM), with the
+    resource values to record."""
     total, values = 0.0, {}
     for spec in metrics.values():
         if spec.type == "time":
-            total += spec.time_penalty(seconds)
+            total += spec.time_term(seconds)
         elif spec.type in RESOURCE_SOURCES:
             values[spec.name] = float(resources.get(RESOURCE_SOURCES[spec.type], 0.0))
             total += spec.weight * spec.normalized(values[spec.name])
@@ -174,10 +186,15 @@ def compute_loss(
         loss = _finite(result["loss"], "the returned 'loss'")
     else:
         wanted = [m for m in metrics.values() if m.type == "metric"]
-        if not wanted:
+        unnamed = sorted(str(k) for k in result if k not in RESERVED_KEYS and k not in metrics)
+        if not wanted and (unnamed or len(metrics) == 0):
+            # the loss would be the measured metrics alone, and what the model returned
+            # would count for nothing
+            returned = f" (it returned keys {unnamed})" if unnamed else ""
             raise TrialError(
                 "the model returned a dict without a 'loss' key, and the config names no metrics "
-                "to compute one from; return {'loss': ...} or list the metrics under 'metrics'"
+                f"to compute one from{returned}; return {{'loss': ...}} or list the metrics "
+                "under 'metrics'"
             )
         missing = [m.name for m in wanted if m.name not in values]
         if missing:
@@ -185,7 +202,7 @@ def compute_loss(
                 f"the model's result lacks metric(s) {', '.join(map(repr, missing))} named in "
                 f"'metrics' (it returned keys {sorted(map(str, result))})"
             )
-        loss = sum(m.weight * m.normalized(values[m.name]) for m in wanted)
+        loss = sum(m.weight * m.normalized(values[m.name]) for m in wanted)  # 0 without any
     added, measured = _measured_terms(metrics, seconds, resources)
     loss += added
     values.update(measured)

@@ -552,6 +552,37 @@ CASES = [
         path="metrics.time",
         message="give both target_time and max_time",
     ),
+    # no metric setting may count for nothing
+    Case(
+        "penalty-key-on-an-ordinary-metric",
+        with_top(metrics={"auc": {"min": 0.5, "max": 1.0, "target_time": 5, "max_time": 9}}),
+        path="metrics.auc.target_time",
+        message="target_time shapes the penalty of a time metric; this metric is of type 'metric'",
+    ),
+    Case(
+        "penalty-key-on-a-memory-metric",
+        with_top(metrics={"peak": {"type": "ram", "max": 512, "penalty_at_max": 0.1}}),
+        path="metrics.peak.penalty_at_max",
+        message='make the metric "type": "time"',
+    ),
+    Case(
+        "penalty-at-max-without-target-time",
+        with_top(metrics={"time": {"min": 0.0, "penalty_at_max": 0.1}}),
+        path="metrics.time.penalty_at_max",
+        message="a time penalty needs target_time and max_time too",
+    ),
+    Case(
+        "bounds-beside-a-time-penalty",
+        with_top(metrics={"time": {"target_time": 5, "max_time": 10, "max": 60}}),
+        path="metrics.time.max",
+        message="applies to a time metric without target_time",
+    ),
+    Case(
+        "weight-beside-a-time-penalty",
+        with_top(metrics={"slow": {"type": "time", "target_time": 5, "max_time": 9, "weight": 2}}),
+        path="metrics.slow.weight",
+        message="with target_time the time adds the penalty",
+    ),
     # --- results / ui -----------------------------------------------------------------------
     Case(
         "results-misspelt-key",

@@ -614,6 +614,7 @@ def _semantic_issues(
                     f"metrics.{name}.min", f"logarithmic scaling needs min above 0, got {low}"
                 )
             )
+        issues += _metric_kind_issues(name, spec)
         target, most = spec.get("target_time"), spec.get("max_time")
         if (target is None) != (most is None):
             issues.append(
@@ -626,6 +627,47 @@ def _semantic_issues(
                 )
             )
     return issues
+
+
+PENALTY_KEYS = ("target_time", "max_time", "penalty_at_max")
+ORDINARY_KEYS = ("min", "max", "direction", "scaling", "weight")
+
+
+def _metric_kind_issues(name: str, spec: Mapping[str, Any]) -> list[ConfigIssue]:
+    """Keys that would count for nothing with this kind of metric: no metric setting is
+    ever silently ignored."""
+    kind = spec.get("type", "time" if name == "time" else "metric")
+    where = f"metrics.{name}"
+    if kind != "time":
+        return [
+            ConfigIssue(
+                f"{where}.{key}",
+                f"{key} shapes the penalty of a time metric; this metric is of type {kind!r}: "
+                'remove it, or make the metric "type": "time"',
+            )
+            for key in PENALTY_KEYS
+            if key in spec
+        ]
+    if "target_time" not in spec:
+        if "penalty_at_max" in spec:
+            return [
+                ConfigIssue(
+                    f"{where}.penalty_at_max",
+                    "a time penalty needs target_time and max_time too; without them the time "
+                    "is an ordinary metric (min, max, direction, scaling, weight)",
+                )
+            ]
+        return []
+    return [
+        ConfigIssue(
+            f"{where}.{key}",
+            f"{key} applies to a time metric without target_time (an ordinary metric over the "
+            "trial's seconds); with target_time the time adds the penalty that target_time, "
+            "max_time and penalty_at_max shape: remove one or the other",
+        )
+        for key in ORDINARY_KEYS
+        if key in spec
+    ]
 
 
 def _function_issues(function: Mapping[str, Any]) -> list[ConfigIssue]:
