@@ -1,9 +1,10 @@
 """The ``hypermax`` command: wires config, search, storage and output together.
 
 Exit codes: 0 done, 2 invalid config or arguments (a results folder that is not one included),
-130 interrupted (run again to resume), 1 anything else: a search already running, nothing to
-analyse, results that cannot be read or written (disk full, a read-only folder, a corrupt
-database; the message says what is safe and what to do).
+130 interrupted (run again to resume), 1 anything else: a run stopped because its first trials
+all failed, a search already running, nothing to analyse, results that cannot be read or
+written (disk full, a read-only folder, a corrupt database; the message says what is safe and
+what to do).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from hypermax.config.loader import metric_specs
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError, Terminated
 from hypermax.pareto import pareto_front
 from hypermax.progress import ProgressPrinter, best_summary, front_summary, silence
-from hypermax.search import Search, executor_for, open_storage, start_over
+from hypermax.search import Search, TrialsFailing, executor_for, open_storage, start_over
 from hypermax.storage import SQLITE_FILENAME, StorageError
 from hypermax.storage.base import file_error
 from hypermax.storage.export import best_dict, best_json, pareto_dicts, trial_dict, trials_csv
@@ -211,6 +212,11 @@ def _run(options: argparse.Namespace) -> int:
     except StorageError:
         printer.close()
         raise
+    except TrialsFailing as stopped:  # everything is recorded; the message says what to fix
+        printer.close()
+        print(f"hypermax: {stopped}", file=sys.stderr)
+        print(f"Results: {stopped.result.results_dir}")
+        return EXIT_FAILED
     if config.search.objective == "pareto":
         print(front_summary(pareto_dicts(result.pareto_front, config.metrics)))
     else:

@@ -7,11 +7,14 @@ can be killed at any time and resumed by running it again.
 
 from __future__ import annotations
 
+import difflib
 import json
+import numbers
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,7 +29,7 @@ from hypermax.execution.local import LocalExecutor, Recycling
 from hypermax.execution.monitor import Limits
 from hypermax.execution.processes import LEDGER_NAME, Ledger, end_leftovers
 from hypermax.execution.python_function import FunctionSource
-from hypermax.loss import compute_loss
+from hypermax.loss import MetricSpec, compute_loss
 from hypermax.optimizers import Optimizer, create_optimizer
 from hypermax.optimizers.scalarized import Scalarized
 from hypermax.optimizers.staged import Stage, Staged
@@ -57,6 +60,16 @@ class SearchEvent:
 
 
 Listener = Callable[[SearchEvent], None]
+
+
+class TrialsFailing(RuntimeError):
+    """The first trials of a run all failed and none succeeded: the run stopped early
+    (``search.stop_after_failures``). Every trial is recorded and the results files are
+    written; running the search again goes on. ``result`` holds the trials so far."""
+
+    def __init__(self, message: str, result: SearchResult):
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass
@@ -223,6 +236,7 @@ class Search:
         self._best: Trial | None = None
         self._files_written = 0.0
         self._stopping: set[int] = set()  # trials told to stop early
+        self._failing = FailureWatch(config.search.stop_after_failures)
         settings = config.search.early_stopping
         self._early_stopping = EarlyStopping(**settings) if settings is not None else None
 
@@ -273,22 +287,34 @@ class Search:
                 for outcome in outcomes:
                     trial = in_flight.pop(outcome.number)
                     self._record(storage, trial, outcome)
+                if self._failing.tripped:  # after the whole batch: every outcome is recorded
+                    with _signals_held():
+                        self._interrupt_running(storage, counted=False)
+                    break
         except BaseException as error:
             # Ctrl-C is the user's; anything else may be a trial's doing (it sent SIGTERM)
             counted = type(error) is not KeyboardInterrupt
             with _signals_held():  # a second Ctrl-C must not cut the clean-up short
-                self.executor.stop()
-                for trial in self._ordered():  # also those cut short between save and submit
-                    if trial.status is TrialStatus.RUNNING:
-                        trial.status = TrialStatus.INTERRUPTED
-                        trial.finished_at = _now()
-                        trial.interruptions += counted
-                        storage.save_trial(trial)
+                self._interrupt_running(storage, counted)
                 self._write_files(force=True)
             raise
         self._write_files(force=True)
         self._emit("finished")
-        return SearchResult(self._ordered(), self.results_dir, self._front())
+        result = SearchResult(self._ordered(), self.results_dir, self._front())
+        if self._failing.tripped:
+            raise TrialsFailing(self._failing.explain(self.results_dir), result)
+        return result
+
+    def _interrupt_running(self, storage: Storage, counted: bool) -> None:
+        """End the running trials and record them ``interrupted``: they run first on resume.
+        ``counted``: held against each trial (the search died under it, see MAX_RERUNS)."""
+        self.executor.stop()
+        for trial in self._ordered():  # also those cut short between save and submit
+            if trial.status is TrialStatus.RUNNING:
+                trial.status = TrialStatus.INTERRUPTED
+                trial.finished_at = _now()
+                trial.interruptions += counted
+                storage.save_trial(trial)
 
     def _fail_poison_trials(self, storage: Storage) -> None:
         """Record as failed the interrupted trials already re-run ``MAX_RERUNS`` times: a
@@ -376,6 +402,7 @@ class Search:
         trial.time = outcome.measured_time
         trial.resources = outcome.resources
         trial.error, trial.traceback = outcome.error, outcome.traceback
+        hint = ""
         if outcome.kind is OutcomeKind.RESULT:
             try:
                 result = compute_loss(
@@ -383,6 +410,8 @@ class Search:
                 )
             except TrialError as error:
                 trial.status, trial.error = TrialStatus.FAILED, str(error)
+                if self._failing.armed:  # only the first trials of a run need the advice
+                    hint = result_advice(outcome.value, self.config.metrics)
             else:
                 trial.status, trial.loss = TrialStatus.OK, result.loss
                 trial.metrics, trial.metadata, trial.time = (
@@ -398,7 +427,10 @@ class Search:
             trial.loss = self.config.function.auto_kill_loss if self.config.function else None
         else:
             trial.status = TrialStatus.FAILED
+            if self._failing.armed and trial.log_path:
+                hint = f"the trial's output and traceback are in {trial.log_path}"
         storage.save_trial(trial)
+        self._failing.note(trial, hint)
         self._finished += 1
         if trial is best_trial([t for t in (self._best, trial) if t is not None]):
             self._best = trial
@@ -429,6 +461,118 @@ class Search:
         event = SearchEvent(kind, self._finished, self.config.search.iterations, trial, self._best)
         for listener in self.listeners:
             listener(event)
+
+
+class FailureWatch:
+    """Fail fast: a run whose first ``limit`` trials to end ``ok`` or ``failed`` all failed
+    stops (0: never). Killed and pruned trials count neither way: they are the user's limits
+    at work, not a sign that the model or the config is broken. O(1) per trial."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.failures: list[tuple[Trial, str]] = []  # the run's failed trials, with advice
+        self.succeeded = False
+
+    @property
+    def armed(self) -> bool:
+        return self.limit > 0 and not self.succeeded and len(self.failures) < self.limit
+
+    @property
+    def tripped(self) -> bool:
+        return self.limit > 0 and not self.succeeded and len(self.failures) >= self.limit
+
+    def note(self, trial: Trial, hint: str) -> None:
+        if trial.status is TrialStatus.OK:
+            self.succeeded = True
+        elif trial.status is TrialStatus.FAILED and self.armed:
+            self.failures.append((trial, hint))
+
+    def explain(self, results_dir: Path | None) -> str:
+        """What the failed trials share, how to fix it, and how to go on."""
+        count = len(self.failures)
+        errors = Counter(_last_line(trial.error) for trial, _ in self.failures)
+        common = errors.most_common(1)[0][0]
+        if len(errors) == 1:
+            text = f"{count} trials of this run failed and none succeeded, all with the error:\n"
+            text += f"  {common}"
+        else:
+            text = f"{count} trials of this run failed and none succeeded; their errors:\n"
+            text += "\n".join(f"  {n}x {error}" for error, n in errors.most_common())
+        hint = next(h for t, h in self.failures if _last_line(t.error) == common)
+        if hint:
+            text += f"\nFix: {hint}"
+        where = f" in {results_dir}" if results_dir is not None else ""
+        return (
+            f"{text}\nStopped early, since every trial seems to fail: the trials are saved"
+            f"{where}; fix the cause and run the same command again to go on (it stops again "
+            f"if its first {self.limit} trials fail too; search.stop_after_failures: 0 never "
+            "stops early)."
+        )
+
+
+def _last_line(error: str | None) -> str:
+    lines = (error or "").strip().splitlines()
+    return lines[-1] if lines else "no error message"
+
+
+# metric names whose larger values are better (a guess for the advice; the user decides)
+_HIGHER_IS_BETTER = (
+    "acc", "auc", "f1", "precision", "recall", "score", "r2", "reward", "return", "iou", "map",
+    "bleu", "rouge", "ndcg", "dice", "fitness", "profit", "gain", "sharpe",
+)  # fmt: skip
+_LOWER_IS_BETTER = ("loss", "err", "mse", "mae", "cost", "perplexity", "regret", "nll", "time")
+
+
+def _direction_advice(name: str) -> str:
+    lowered = name.lower()
+    if any(word in lowered for word in _LOWER_IS_BETTER):
+        return "(lower is better: the default direction)"
+    if any(word in lowered for word in _HIGHER_IS_BETTER):
+        return "with `direction: increase`"
+    return "(with `direction: increase` if higher is better)"
+
+
+def result_advice(value: Any, metrics: Mapping[str, MetricSpec]) -> str:
+    """How to fix a model result the loss cannot be computed from, naming what it returned:
+    the keys of a dict without ``loss``, the metrics the config names that it lacks."""
+    if not isinstance(value, Mapping) or "loss" in value:
+        return ""
+    returned = [str(key) for key in value if key != "time"]
+    numbers_returned = [
+        key
+        for key in returned
+        if isinstance(value[key], numbers.Real) and not isinstance(value[key], bool)
+    ]
+    wanted = [m.name for m in metrics.values() if m.type == "metric"]
+    shown = ", ".join(f"`{key}`" for key in returned) or "no keys"
+    if not wanted:
+        if not numbers_returned:
+            return (
+                f"the model returned {shown}, no number among them: return `loss` (a number, "
+                "lower is better), or numbers named in `metrics`"
+            )
+        guessed = [k for k in numbers_returned if "if higher" not in _direction_advice(k)]
+        key = (guessed or numbers_returned)[0]
+        spec = '{"direction": "increase"}' if _direction_advice(key).startswith("with") else "{}"
+        others = [k for k in numbers_returned if k != key]
+        listed = ", ".join(f"`{k}`" for k in others)
+        also = f" (list each number that should count in the loss: {listed} too?)" * bool(others)
+        return (
+            f"the model returned {shown} but no `loss`, and the config has no `metrics`: "
+            f"add a `metrics` entry for `{key}` {_direction_advice(key)}, e.g. "
+            f'"metrics": {{"{key}": {spec}}}, or return `loss`{also}'
+        )
+    missing = [name for name in wanted if name not in value]
+    if not missing:
+        return ""
+    renames = []
+    for name in missing:
+        close = difflib.get_close_matches(name, numbers_returned, n=1, cutoff=0.5)
+        renames.append(f"`{name}` (did the model mean `{close[0]}`?)" if close else f"`{name}`")
+    return (
+        f"the config's `metrics` name {', '.join(renames)}, which the model does not return "
+        f"(it returned {shown}): return those keys, or rename the `metrics` entries to match"
+    )
 
 
 @contextmanager
