@@ -4,6 +4,7 @@ migrated on either backend, and errors that name the database without its passwo
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
@@ -19,6 +20,7 @@ from hypermax.errors import ConfigError
 from hypermax.storage import SQLStorage, StorageError, sqlite_url
 from hypermax.storage.sql import normalize_url, trials_table
 from hypermax.trial import Trial, TrialStatus
+from tests.test_results_errors import read_only
 
 
 def trial(number: int = 1, status: TrialStatus = TrialStatus.OK) -> Trial:
@@ -154,3 +156,70 @@ def test_an_unreachable_database_is_named_without_its_password() -> None:
     message = str(caught.value)
     assert "'postgresql://someone:***@127.0.0.1:1/results'" in message
     assert "s3cret" not in message
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u:p%3A//x@h/db?a=b://c", "postgresql+psycopg://u:p%3A//x@h/db?a=b://c"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg2://u@h/db"),  # a driver named
+        ("sqlite:///r/hypermax.db", "sqlite:///r/hypermax.db"),
+    ],
+)
+def test_plain_postgresql_urls_use_psycopg_3(given: str, used: str) -> None:
+    assert normalize_url(given) == used
+
+
+@pytest.mark.parametrize(
+    ("url", "advice"),
+    [
+        ("mysql+mysqldb://u@127.0.0.1:1/db", "install the Python package of the 'mysqldb' driver"),
+        ("postgresql://u@127.0.0.1:1/db", "pip install 'psycopg[binary]>=3.1,<4'"),
+    ],
+)
+def test_a_missing_database_driver_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, url: str, advice: str
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as where it is not installed
+    with pytest.raises(ConfigError) as caught:
+        SQLStorage(url, "search")
+    message = str(caught.value)
+    assert "psycopg" in message or "MySQLdb" in message  # the module that is missing
+    assert advice in message
+    assert ("PostgreSQL" in message) == url.startswith("postgresql")
+
+
+def test_a_damaged_database_is_reported_as_corrupt_and_left_alone(tmp_path: Path) -> None:
+    """Its header intact, a page in the middle overwritten: SQLite says "malformed"."""
+    url = sqlite_url(tmp_path)
+    with SQLStorage(url, "s") as storage:
+        for number in range(1, 200):
+            storage.save_trial(Trial(number, {"x": "y" * 500}, {}, TrialStatus.OK, loss=1.0))
+    database = tmp_path / "hypermax.db"
+    damaged = bytearray(database.read_bytes())
+    damaged[8192:16384] = b"\xff" * 8192
+    database.write_bytes(bytes(damaged))
+    with pytest.raises(StorageError) as caught:
+        SQLStorage(url, "s").trials()
+    assert str(caught.value) == (
+        f"{database} is corrupt or not a SQLite database (database disk image is malformed); "
+        "hypermax has not changed it. Restore it from a backup, or run with --fresh to move "
+        "these results aside and start over"
+    )
+    assert database.read_bytes() == bytes(damaged)
+
+
+def test_a_database_in_a_read_only_folder_cannot_be_opened_for_writing(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    with SQLStorage(sqlite_url(folder), "s") as storage:
+        storage.save_trial(trial())
+    with read_only(folder), pytest.raises(StorageError) as caught:
+        SQLStorage(sqlite_url(folder), "s")
+    message = str(caught.value)
+    assert message.startswith(
+        f"{folder} is read-only, so hypermax.db cannot be opened for writing"
+    )
+    assert message.endswith("make the folder writable, or set results.directory to another folder")

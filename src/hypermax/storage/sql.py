@@ -116,6 +116,18 @@ def _with_connect_timeout(url: URL) -> URL:
     return url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
 
 
+def _driver_hint(url: str) -> str:
+    """What to install when a URL's database driver is missing."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        # what the postgres extra installs, however hypermax itself was installed
+        return "; install the PostgreSQL driver: pip install 'psycopg[binary]>=3.1,<4'"
+    return (
+        f"; install the Python package of the {parsed.get_driver_name()!r} driver for "
+        f"{parsed.get_backend_name()}, or name a driver that is installed in the URL"
+    )
+
+
 def _sqlite_file(url: URL) -> Path | None:
     """The file of a SQLite URL; None for other databases and in-memory ones."""
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
@@ -217,11 +229,7 @@ class SQLStorage(Storage):
             if known is not None:
                 raise known from error
             reason = getattr(error, "orig", None) or error
-            hint = (  # what the postgres extra installs, however hypermax itself was installed
-                "; install the PostgreSQL driver: pip install 'psycopg[binary]>=3.1,<4'"
-                if isinstance(error, ImportError)
-                else ""
-            )
+            hint = _driver_hint(url) if isinstance(error, ImportError) else ""
             raise ConfigError(
                 ConfigIssue(
                     "search.storage", f"cannot use database {self._shown!r}: {reason}{hint}"
