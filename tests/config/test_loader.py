@@ -553,6 +553,78 @@ def test_original_hypermax_config_validates_from_the_cli(
     assert "method tpe, 250 iterations" in out
 
 
+HYPERMAX_RESULTS = {  # as the original's cifar10.json described its search
+    "name": "cifar_resnet",
+    "upload_frequency": 10,
+    "author": "Bradley Arsenault",
+    "contact": "brad@electricbrain.io",
+    "date": "2018-11-16",
+    "description": "A ResNet on CIFAR-10",
+    "algorithm": "ResNet",
+    "input_types": ["image"],
+    "output_types": ["classification"],
+    "metrics": ["accuracy"],
+}
+
+
+def test_hypermax_results_is_kept_as_the_description_of_the_search(tmp_path: Path) -> None:
+    data = {**copy.deepcopy(MINIMAL), "hypermax_results": HYPERMAX_RESULTS}
+    config = load_config(write_json(tmp_path / "search.json", data))
+    assert config.hypermax_results == HYPERMAX_RESULTS
+    assert config.raw["hypermax_results"] == HYPERMAX_RESULTS  # saved in config.json with it
+    assert load_config(write_json(tmp_path / "plain.json", MINIMAL)).hypermax_results == {}
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [({"kill_loss": 2.5}, 2.5), ({"kill_loss": 2.5, "auto_kill_loss": 2.5}, 2.5)],
+    ids=["alone", "both-equal"],
+)
+def test_kill_loss_is_auto_kill_loss(tmp_path: Path, function: dict, expected: float) -> None:
+    data = copy.deepcopy(MINIMAL)
+    data["function"].update(function, auto_kill_max_time=60)
+    config = load_config(write_json(tmp_path / "search.json", data))
+    assert config.function is not None and config.function.auto_kill_loss == expected
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        # the original's place for the budgets, beside "method"
+        (
+            {"method": "abh", "min_budget": 1, "max_budget": 20, "eta": 1.643167673},
+            {"min_budget": 1, "max_budget": 20, "eta": 1.643167673, "sampler": "atpe"},
+        ),
+        ({"method": "hyperband", "eta": 2}, {"eta": 2}),  # hyperband keeps random sampling
+        ({"method": "abh", "abh": {"eta": 2.71}}, {"eta": 2.71, "sampler": "atpe"}),
+        ({"method": "abh", "abh": {"sampler": "random"}}, {"sampler": "random"}),
+        (
+            {"method": "abh", "max_budget": 9, "abh": {"eta": 2}},
+            {"max_budget": 9, "eta": 2, "sampler": "atpe"},
+        ),
+    ],
+    ids=["flat", "hyperband", "nested-abh", "abh-random", "flat-and-nested"],
+)
+def test_hyperband_settings_where_the_original_put_them(
+    tmp_path: Path, search: dict, expected: dict
+) -> None:
+    data = {**copy.deepcopy(MINIMAL), "search": search}
+    config = load_config(write_json(tmp_path / "search.json", data))
+    assert config.search.method == "hyperband"
+    assert config.search.method_settings == expected
+
+
+def test_keys_the_original_read_nowhere_are_accepted_and_ignored(tmp_path: Path) -> None:
+    """``name`` on a parameter (the original's Hyperopt label) and ``search.budget`` (in its
+    schema, read nowhere)."""
+    data = copy.deepcopy(MINIMAL)
+    data["hyperparameters"]["properties"]["x"]["name"] = "x_label"
+    data["search"] = {"method": "tpe", "budget": 100}
+    config = load_config(write_json(tmp_path / "search.json", data))
+    assert config.search.method_settings == {}
+    assert config.space.nested(config.space.default()).keys() == {"x"}
+
+
 # --- the schema ------------------------------------------------------------------------------
 
 

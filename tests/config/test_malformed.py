@@ -403,6 +403,18 @@ CASES = [
         message="cannot import module 'hm_no_such_module_anywhere'",
     ),
     Case(
+        "module-not-found-says-where-it-looked",
+        with_section("function", module="hm_no_such_module_anywhere"),
+        path="function.module",
+        message="(the config's folder), ",  # then the current directory and the Python path
+    ),
+    Case(
+        "module-file-not-found",
+        with_section("function", module="hm_no_such_model.py"),
+        path="function.module",
+        message="hm_no_such_model.py' does not exist",
+    ),
+    Case(
         "module-import-raises",
         with_section("function", module="hm_broken_model"),
         files={"hm_broken_model.py": "raise RuntimeError('no GPU here')\n"},
@@ -582,6 +594,91 @@ CASES = [
         with_top(metrics={"slow": {"type": "time", "target_time": 5, "max_time": 9, "weight": 2}}),
         path="metrics.slow.weight",
         message="with target_time the time adds the penalty",
+    ),
+    # --- keys of the original Hypermax ------------------------------------------------------
+    Case(
+        "hypermax-results-misspelt-key",
+        with_top(hypermax_results={"name": "m", "autor": "me"}),
+        path="hypermax_results.autor",
+        message="unknown key 'autor'; did you mean 'author'?",
+    ),
+    Case(
+        "hypermax-results-upload-frequency-zero",
+        with_top(hypermax_results={"name": "m", "upload_frequency": 0}),
+        path="hypermax_results.upload_frequency",
+        message="0 is less than the minimum of 1",
+    ),
+    Case(
+        "hypermax-results-metrics-not-strings",
+        with_top(hypermax_results={"metrics": ["accuracy", 3]}),
+        path="hypermax_results.metrics.1",
+        message="must be of type string",
+    ),
+    Case(
+        "hypermax-results-not-an-object",
+        with_top(hypermax_results="cifar"),
+        path="hypermax_results",
+        message="must be of type object",
+    ),
+    Case(
+        "kill-loss-differs-from-auto-kill-loss",
+        with_section("function", kill_loss=1.0, auto_kill_loss=2.0),
+        path="function.kill_loss",
+        message="1.0 differs from auto_kill_loss (2.0); kill_loss is another name for it",
+    ),
+    Case(
+        "budgets-beside-another-method",
+        with_section("search", min_budget=1, max_budget=30),
+        path="search.min_budget",
+        message="min_budget is a setting of the hyperband method; search.method is 'tpe'",
+    ),
+    Case(
+        "eta-beside-the-default-method",
+        with_section("search", method=None, eta=3),
+        path="search.eta",
+        message="search.method is 'auto' (the default), which has no budgets",
+    ),
+    Case(
+        "budget-beside-and-inside-abh",
+        with_section("search", method="abh", max_budget=30, abh={"max_budget": 27}),
+        path="search.max_budget",
+        message="given both here and as search.abh.max_budget: give it once",
+    ),
+    Case(
+        "budget-beside-and-inside-hyperband",
+        with_section("search", method="abh", eta=3, hyperband={"eta": 3}),
+        path="search.eta",
+        message="given both here and as search.hyperband.eta",
+    ),
+    Case(
+        "abh-and-hyperband-sections",
+        with_section("search", method="hyperband", hyperband={"eta": 3}, abh={"eta": 2}),
+        path="search.abh",
+        message="given both as search.abh and as search.hyperband",
+    ),
+    Case(
+        "eta-one",
+        with_section("search", method="abh", eta=1),
+        path="search.eta",
+        message="1 is less than or equal to the minimum of 1",
+    ),
+    Case(
+        "eta-one-in-abh",
+        with_section("search", method="abh", abh={"eta": 0.5}),
+        path="search.abh.eta",
+        message="less than or equal to the minimum of 1",
+    ),
+    Case(
+        "budgets-the-wrong-way-round-beside-method",
+        with_section("search", method="abh", min_budget=30, max_budget=3),
+        path="search",
+        message="hyperband needs 0 < min_budget <= max_budget",
+    ),
+    Case(
+        "eta-too-small-for-whole-budgets",
+        with_section("search", method="abh", abh={"max_budget": 3, "eta": 1.2}),
+        path="search.abh",
+        message="gives two rounds the same budget (1, 1, 1, 2, 2, 2, 3)",
     ),
     # --- results / ui -----------------------------------------------------------------------
     Case(

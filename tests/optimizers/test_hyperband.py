@@ -155,3 +155,72 @@ def test_failed_trials_are_never_promoted() -> None:
     later = [t for t in history if place(t)[:3] == (1, 1, 1)]
     survivors = {(t.flat["x"], t.flat["y"]) for t in first if t.status is TrialStatus.OK}
     assert later and {(t.flat["x"], t.flat["y"]) for t in later} <= survivors
+
+
+def schedule(**settings) -> list[list[tuple]]:
+    """One loop's brackets as (group, round, configurations, budget) per round."""
+    optimizer = create_optimizer("hyperband", SPACE, seed=0, settings=settings)
+    return [[(r.group, r.number, r.size, r.budget) for r in b] for b in optimizer.rounds(1)]
+
+
+def test_the_schedule_for_the_original_hypermax_fractional_eta() -> None:
+    """general_test.json of the original Hypermax: budgets 1 to 20, eta 1.643167673 (s_max 6:
+    1.643^6 = 19.7). Counts are floored, budgets rounded, and every round's budget grows."""
+    brackets = schedule(min_budget=1, max_budget=20, eta=1.643167673)
+    assert brackets == [
+        [(1, 0, 20, 1), (1, 1, 12, 2), (1, 2, 7, 3), (1, 3, 4, 5), (1, 4, 2, 7), (1, 5, 1, 12),
+         (1, 6, 1, 20)],
+        [(2, 0, 14, 2), (2, 1, 8, 3), (2, 2, 5, 5), (2, 3, 3, 7), (2, 4, 1, 12), (2, 5, 1, 20)],
+        [(3, 0, 11, 3), (3, 1, 6, 5), (3, 2, 4, 7), (3, 3, 2, 12), (3, 4, 1, 20)],
+        [(4, 0, 8, 5), (4, 1, 4, 7), (4, 2, 2, 12), (4, 3, 1, 20)],
+        [(5, 0, 7, 7), (5, 1, 4, 12), (5, 2, 2, 20)],
+        [(6, 0, 6, 12), (6, 1, 3, 20)],
+        [(7, 0, 7, 20)],
+    ]  # fmt: skip
+
+
+def test_the_schedule_for_eta_e() -> None:
+    """The original README's "technically E or 2.71": budgets 1 to 30 (its README's)."""
+    assert schedule(min_budget=1, max_budget=30, eta=2.71) == [
+        [(1, 0, 20, 2), (1, 1, 7, 4), (1, 2, 2, 11), (1, 3, 1, 30)],
+        [(2, 0, 10, 4), (2, 1, 3, 11), (2, 2, 1, 30)],
+        [(3, 0, 6, 11), (3, 1, 2, 30)],
+        [(4, 0, 4, 30)],
+    ]  # fmt: skip
+    # fractional bounds keep fractional budgets
+    first = schedule(min_budget=1.0, max_budget=30.0, eta=2.71)[0]
+    expected = [30 / 2.71**3, 30 / 2.71**2, 30 / 2.71, 30]
+    assert [budget for *_, budget in first] == pytest.approx(expected)
+
+
+def test_a_fractional_eta_runs_the_promotions() -> None:
+    history = sequential(45, min_budget=1, max_budget=20, eta=1.643167673)
+    counts = Counter(place(t)[:3] for t in history)
+    assert counts[(1, 1, 0)] == 20 and counts[(1, 1, 1)] == 12 and counts[(1, 1, 2)] == 7
+    best_of_round_0 = sorted(
+        (t for t in history if place(t)[:3] == (1, 1, 0)), key=lambda t: t.loss
+    )
+    promoted = {(t.flat["x"], t.flat["y"]) for t in history if place(t)[:3] == (1, 1, 1)}
+    assert promoted == {(t.flat["x"], t.flat["y"]) for t in best_of_round_0[:12]}
+
+
+@pytest.mark.parametrize("eta", [1, 0.5, 1.0])
+def test_eta_must_be_above_one(eta: float) -> None:
+    with pytest.raises(ConfigError, match="eta > 1"):
+        create_optimizer("hyperband", SPACE, seed=0, settings={"eta": eta})
+
+
+def test_an_eta_that_gives_two_rounds_one_whole_budget_is_refused() -> None:
+    """eta 1.2 over 1..3: budgets 1, 1, 1, 2, 2, 2, 3; the same configuration would run again
+    at the same budget. Fractional bounds are fine."""
+    with pytest.raises(ConfigError, match=r"two rounds the same budget \(1, 1, 1, 2, 2, 2, 3\)"):
+        create_optimizer("hyperband", SPACE, seed=0, settings={"max_budget": 3, "eta": 1.2})
+    create_optimizer("hyperband", SPACE, seed=0, settings={"max_budget": 3.0, "eta": 1.2})
+
+
+def test_the_run_header_names_budgets_eta_and_sampler() -> None:
+    optimizer = create_optimizer("abh", SPACE, seed=0, settings={"eta": 2.71, "sampler": "tpe"})
+    assert (
+        optimizer.describe()
+        == "hyperband (budgets 1 to 81, eta 2.71, new configurations from tpe)"
+    )

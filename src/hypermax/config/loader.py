@@ -420,7 +420,15 @@ def _method_settings_issues(config: Config) -> list[ConfigIssue]:
     try:
         create_optimizer(search.method, config.space, search.seed, search.method_settings)
     except ConfigError as error:
-        return list(error.issues)
+        # named where the settings were written: search.abh, or beside "method" for budgets
+        written = config.raw.get("search", {})
+        given = [name for name in (search.method, written.get("method")) if name in written]
+        flat = search.method == "hyperband" and set(FLAT_HYPERBAND_KEYS) & set(written)
+        place = "search" if flat else f"search.{(given or [search.method])[0]}"
+        return [
+            ConfigIssue(place, issue.message) if issue.path == f"search.{search.method}" else issue
+            for issue in error.issues
+        ]
     return []
 
 
@@ -495,7 +503,7 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         seed=None if search.get("seed") is None else int(search["seed"]),
         parallel=int(parallel),
         storage=search.get("storage"),
-        method_settings=dict(search.get(method) or search.get(search.get("method", ""), {})),
+        method_settings=method_settings(search),
         initial=list(search.get("initial", [])),
         stages=list(search.get("stages", [])),
         objective=search.get("objective", "scalar"),
@@ -508,7 +516,9 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
     )
     function_config = None
     if function is not None:
-        fields = {k: v for k, v in function.items() if k != "parallel"}
+        fields = {k: v for k, v in function.items() if k not in ("parallel", "kill_loss")}
+        if "kill_loss" in function:  # the original README's word; equal if both are given
+            fields["auto_kill_loss"] = function["kill_loss"]
         function_config = FunctionConfig(**fields)
     metrics = metric_specs(data)
     return Config(
@@ -521,7 +531,25 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         base_dir=base_dir,
         source=source,
         raw=dict(data),
+        hypermax_results=dict(data.get("hypermax_results", {})),
     )
+
+
+FLAT_HYPERBAND_KEYS = ("min_budget", "max_budget", "eta")  # where the original read them
+
+
+def method_settings(search: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of ``search.method``: its section (``search.tpe``, ``search.abh`` ...),
+    for hyperband with the budgets the original Hypermax put beside ``"method": "abh"``, and
+    for ``abh`` (the original's Adaptive Bayesian Hyperband) sampled by ATPE by default."""
+    spelt = search.get("method", DEFAULT_METHOD)
+    method = canonical_method(spelt)
+    settings = dict(search.get(method) or search.get(spelt) or {})
+    if method == "hyperband":
+        settings.update({k: search[k] for k in FLAT_HYPERBAND_KEYS if k in search})
+        if spelt == "abh":
+            settings.setdefault("sampler", "atpe")
+    return settings
 
 
 def _schema_issues(data: Mapping[str, Any]) -> Iterator[ConfigIssue]:
@@ -588,10 +616,22 @@ def _semantic_issues(
         )
     if function is not None and require_function:
         issues += _function_issues(function)
+    given = function or {}
+    kill_loss = given.get("kill_loss")
+    if kill_loss is not None and kill_loss != given.get("auto_kill_loss", kill_loss):
+        issues.append(
+            ConfigIssue(
+                "function.kill_loss",
+                f"{given['kill_loss']} differs from auto_kill_loss "
+                f"({given['auto_kill_loss']}); kill_loss is another name for it: give one",
+            )
+        )
     search = {} if "search" in broken else data.get("search", {})
     issue = None if "search" in broken else method_issue(search.get("method", DEFAULT_METHOD))
     if issue is not None:
         issues.append(issue)
+    else:
+        issues += _hyperband_placement_issues(search)
     if "metrics" in broken:
         return issues
     if search.get("objective") == "pareto" and len(data.get("metrics", {})) < 2:
@@ -626,6 +666,42 @@ def _semantic_issues(
                     f"metrics.{name}", f"target_time ({target}) must be below max_time ({most})"
                 )
             )
+    return issues
+
+
+def _hyperband_placement_issues(search: Mapping[str, Any]) -> list[ConfigIssue]:
+    """Budgets beside ``"method"`` (the original Hypermax's place) only for hyperband, and
+    each setting given once."""
+    spelt = search.get("method", DEFAULT_METHOD)
+    flat = [key for key in FLAT_HYPERBAND_KEYS if key in search]
+    if canonical_method(spelt) != "hyperband":
+        default = "" if "method" in search else " (the default)"
+        return [
+            ConfigIssue(
+                f"search.{key}",
+                f"{key} is a setting of the hyperband method; search.method is {spelt!r}"
+                f'{default}, which has no budgets: remove it, or set "method": "abh"',
+            )
+            for key in flat
+        ]
+    sections = [name for name in ("hyperband", "abh") if isinstance(search.get(name), Mapping)]
+    issues = [
+        ConfigIssue(
+            f"search.{key}",
+            f"given both here and as search.{section}.{key}: give it once",
+        )
+        for key in flat
+        for section in sections
+        if key in search[section]
+    ]
+    if len(sections) == 2:
+        issues.append(
+            ConfigIssue(
+                "search.abh",
+                "hyperband's settings are given both as search.abh and as search.hyperband "
+                "(abh is another name for hyperband): give them once",
+            )
+        )
     return issues
 
 

@@ -73,6 +73,8 @@ class Config:
     base_dir: Path = field(default_factory=Path.cwd)
     source: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # the original Hypermax's description of the search: saved, shown, never uploaded
+    hypermax_results: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def space(self) -> Space:

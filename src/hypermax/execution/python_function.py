@@ -1,12 +1,18 @@
-"""Finding the user's Python function: by module name, by source file, or as a callable."""
+"""Finding the user's Python function: by module name, by source file, or as a callable.
+
+A ``module`` is looked up in the config's folder, then in the current working directory (the
+original Hypermax ran models from there), then on the Python path; ``"module": "model.py"``
+names that file, looked up in the same two folders. ``src`` is relative to the config's folder.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +35,21 @@ class FunctionSource:
     src: str | None = None
     name: str | None = None
     base_dir: str = "."
+    cwd: str = field(default_factory=os.getcwd)  # the search's, taken where it is created
+
+    @property
+    def folders(self) -> list[str]:
+        """Where a module is looked up before the Python path, in order."""
+        found = [str(Path(self.base_dir).resolve()), str(Path(self.cwd).resolve())]
+        return list(dict.fromkeys(found))
 
     def load(self) -> Callable[[Any], Any]:
         if self.function is not None:
             return self.function
-        if self.base_dir not in sys.path:
-            sys.path.insert(0, self.base_dir)
+        for folder in reversed(self.folders):  # first on the path, in this order
+            if folder in sys.path:
+                sys.path.remove(folder)
+            sys.path.insert(0, folder)
         where, module = self._import()
         function = getattr(module, self.name or "", None)
         if not callable(function):
@@ -49,32 +64,43 @@ class FunctionSource:
         return function
 
     def _import(self) -> tuple[str, Any]:
+        if self.module and self.module.endswith(".py"):
+            return self._import_file("function.module", self.module, self.folders)
         if self.src:
-            path = Path(self.base_dir, self.src)
-            if not path.is_file():
-                raise LoadError("function.src", f"file {str(path)!r} does not exist")
-            # a file named like a loaded module (random.py) must not replace it
-            name = path.stem if path.stem not in sys.modules else f"hypermax_model_{path.stem}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None or spec.loader is None:
-                raise LoadError("function.src", f"{str(path)!r} is not a Python file")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException as error:
-                raise LoadError(
-                    "function.src", f"importing {str(path)!r} failed: {_brief(error)}"
-                ) from error
-            return f"file {self.src!r}", module
+            return self._import_file("function.src", self.src, [self.base_dir])
         try:
             return f"module {self.module!r}", importlib.import_module(self.module or "")
         except BaseException as error:
             raise LoadError(
                 "function.module",
-                f"cannot import module {self.module!r} (looked in {self.base_dir} and the "
+                f"cannot import module {self.module!r} (looked in {self._places()} and the "
                 f"Python path): {_brief(error)}",
             ) from error
+
+    def _places(self) -> str:
+        named = [f"{folder} (the config's folder)" for folder in self.folders[:1]]
+        named += [f"{folder} (the current directory)" for folder in self.folders[1:]]
+        return ", ".join(named)
+
+    def _import_file(self, key: str, name: str, folders: list[str]) -> tuple[str, Any]:
+        """Run a model file: the first of ``folders`` that has it."""
+        candidates = [Path(folder, name) for folder in folders]
+        path = next((c for c in candidates if c.is_file()), None)
+        if path is None:
+            looked = " or ".join(repr(str(c)) for c in candidates)
+            raise LoadError(key, f"file {looked} does not exist")
+        # a file named like a loaded module (random.py) must not replace it
+        label = path.stem if path.stem not in sys.modules else f"hypermax_model_{path.stem}"
+        spec = importlib.util.spec_from_file_location(label, path)
+        if spec is None or spec.loader is None:
+            raise LoadError(key, f"{str(path)!r} is not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[label] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException as error:
+            raise LoadError(key, f"importing {str(path)!r} failed: {_brief(error)}") from error
+        return f"file {name!r}", module
 
 
 def _brief(error: BaseException) -> str:

@@ -11,9 +11,14 @@ place in it), so the method keeps no state and resumes exactly. A round whose pr
 still has trials running cannot be filled yet; later brackets start meanwhile, which is how
 parallel workers stay busy.
 
-Settings (``search.hyperband``): ``min_budget`` (1), ``max_budget`` (81), ``eta`` (3),
-``sampler`` (the method proposing new configurations: ``random``, as in Hyperband, or e.g.
-``tpe``, which then learns from the trials at the largest budget that has enough of them).
+Settings (``search.hyperband``): ``min_budget`` (1), ``max_budget`` (81), ``eta`` (3: any
+number above 1, e.g. the original Hypermax's 1.643167673 or 2.71), ``sampler`` (the method
+proposing new configurations: ``random``, as in Hyperband, or e.g. ``tpe``, which then learns
+from the trials at the largest budget that has enough of them; the config loader makes it
+``atpe`` where the method is spelt ``abh``, as the original's Adaptive Bayesian Hyperband).
+With a fractional ``eta`` the counts are floored as with a whole one; whole budgets are
+rounded, and an ``eta`` so small that two rounds of a bracket would get the same whole budget
+is refused (the promoted configurations would only run again unchanged).
 """
 
 from __future__ import annotations
@@ -58,15 +63,29 @@ class Hyperband(Optimizer):
         self.min_budget = settings.get("min_budget", 1)
         self.max_budget = settings.get("max_budget", 81)
         self.eta = settings.get("eta", 3)
-        if not 0 < self.min_budget <= self.max_budget or self.eta < 2:
-            raise ValueError("hyperband needs 0 < min_budget <= max_budget and eta >= 2")
+        if not 0 < self.min_budget <= self.max_budget or not self.eta > 1:
+            raise ValueError("hyperband needs 0 < min_budget <= max_budget and eta > 1")
         self.whole = isinstance(self.min_budget, int) and isinstance(self.max_budget, int)
         self.s_max = math.floor(math.log(self.max_budget / self.min_budget, self.eta) + 1e-9)
+        budgets = [round(self.max_budget * self.eta**-s) for s in range(self.s_max, -1, -1)]
+        if self.whole and len(set(budgets)) < len(budgets):
+            raise ValueError(
+                f"eta {self.eta} over whole budgets {self.min_budget} to {self.max_budget} gives "
+                f"two rounds the same budget ({', '.join(map(str, budgets))}): the promoted "
+                "configurations would run again unchanged; choose a larger eta, a wider range, "
+                f"or fractional budgets (max_budget {float(self.max_budget)})"
+            )
         self.sampler = settings.get("sampler", "random")
         issue = method_issue(self.sampler)
         if issue is not None or canonical_method(self.sampler) == "hyperband":
             reason = issue.message if issue else "it must be another method"
             raise ValueError(f"sampler {self.sampler!r}: {reason}")
+
+    def describe(self) -> str:
+        return (
+            f"hyperband (budgets {self.min_budget} to {self.max_budget}, eta {self.eta:g}, "
+            f"new configurations from {self.sampler})"
+        )
 
     def rounds(self, loop: int) -> Iterator[list[Round]]:
         """The brackets of one loop, each a list of rounds."""
