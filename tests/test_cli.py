@@ -267,6 +267,7 @@ def test_fresh_twice_in_the_same_second_keeps_both_earlier_results(
             "config.json",
             "hypermax.db",
             "logs",
+            "origin.json",
             "trials.csv",
         ]
     kept = sorted(len(csv_rows((aside / "trials.csv").read_text("utf-8"))) for aside in old)

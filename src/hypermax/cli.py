@@ -32,7 +32,7 @@ from hypermax.analysis.report import (
     write_pngs,
     write_report,
 )
-from hypermax.config import Config, config_schema, load_config
+from hypermax.config import Config, config_from_dict, config_schema, load_config
 from hypermax.config.loader import metric_specs
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError, Terminated
 from hypermax.pareto import pareto_front
@@ -40,12 +40,20 @@ from hypermax.progress import ProgressPrinter, best_summary, front_summary, sile
 from hypermax.search import Search, TrialsFailing, executor_for, open_storage, start_over
 from hypermax.storage import SQLITE_FILENAME, StorageError
 from hypermax.storage.base import file_error
-from hypermax.storage.export import best_dict, best_json, pareto_dicts, trial_dict, trials_csv
-from hypermax.storage.results import NotAResultsFolder, read_results
+from hypermax.storage.export import (
+    best_dict,
+    best_json,
+    pareto_dicts,
+    search_description,
+    trial_dict,
+    trials_csv,
+)
+from hypermax.storage.results import NotAResultsFolder, read_results, saved_search
 from hypermax.trial import Trial, TrialStatus
 
 COMMANDS = (
     "run",
+    "resume",
     "validate",
     "sample",
     "export",
@@ -72,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run or resume a search (the default command)")
     run.add_argument("config", type=Path, help="search.json or search.yaml")
+    run.add_argument(
+        "results",
+        type=Path,
+        nargs="?",
+        help="results folder to continue the search in (its saved search name and storage); "
+        "a new folder starts the search there (default: results.directory/search.name)",
+    )
     run.add_argument("--no-ui", action="store_true", help="print progress only (headless)")
     run.add_argument(
         "--fresh",
@@ -79,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         help="start over; earlier results are moved aside, never deleted",
     )
     run.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="total trials wanted (raise it to extend a finished search)",
+    )
+
+    resume = commands.add_parser(
+        "resume", help="continue the search in a results folder, from the config saved there"
+    )
+    resume.add_argument("results", type=Path, help="results folder, e.g. hypermax_results/name")
+    resume.add_argument("--no-ui", action="store_true", help="print progress only (headless)")
+    resume.add_argument(
         "--iterations",
         type=int,
         metavar="N",
@@ -100,7 +127,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("results", type=Path, help="results folder, e.g. hypermax_results/name")
     export.add_argument("--format", choices=("csv", "json", "png"), default="csv")
-    export.add_argument("--what", choices=("trials", "best", "pareto", *TABLES), default="trials")
+    export.add_argument(
+        "--what",
+        choices=("trials", "best", "pareto", "description", *TABLES),
+        default="trials",
+        help="description: the search's name, method and hypermax_results, as JSON",
+    )
     export.add_argument(
         "--output",
         "-o",
@@ -156,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     handler = {
         "run": _run,
+        "resume": _resume,
         "validate": _validate,
         "sample": _sample,
         "export": _export,
@@ -183,24 +216,72 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(path: Path, iterations: int | None = None) -> Config:
+    if path.is_dir() and (path / "config.json").is_file():
+        raise NotAResultsFolder(
+            f"{path} is a results folder, not a config file: continue its search with "
+            f"`hypermax resume {path}`, or give the config too: `hypermax CONFIG {path}`"
+        )
     config = load_config(path)
+    _set_iterations(config, iterations)
+    return config
+
+
+def _set_iterations(config: Config, iterations: int | None) -> None:
     if iterations is not None:
         if iterations < 1:
             raise ConfigError(ConfigIssue("--iterations", f"must be 1 or more, got {iterations}"))
         config.search.iterations = iterations
-    return config
 
 
 def _run(options: argparse.Namespace) -> int:
     config = _load(options.config, options.iterations)
+    folder = None
+    if options.results is not None:
+        folder = options.results.resolve()
+        _continue_in(config, folder)
+    return _search(config, folder, options.fresh)
+
+
+def _continue_in(config: Config, folder: Path) -> None:
+    """``hypermax search.json FOLDER``: the search saved in FOLDER goes on with this config
+    (its name and storage from the folder's config.json); a new or empty folder starts it."""
+    if folder.exists() and not folder.is_dir():
+        raise NotAResultsFolder(f"{folder} is a file; give a results folder (or a new one)")
+    if not folder.exists() or not any(folder.iterdir()):
+        return
+    saved = saved_search(folder).config.get("search", {})
+    config.search.name = saved.get("name", config.search.name)
+    config.search.storage = saved.get("storage")
+
+
+def _resume(options: argparse.Namespace) -> int:
+    saved = saved_search(options.results)
+    source = saved.path / "config.json"
+    try:
+        config = config_from_dict(saved.config, base_dir=saved.base_dir, source=source)
+        _set_iterations(config, options.iterations)
+        return _search(config, saved.path, fresh=False)
+    except ConfigError as error:  # most likely the model, looked for in the wrong folder
+        print(f"hypermax: {error.in_file(str(source))}", file=sys.stderr)
+        print(
+            f"(resuming {saved.path}: relative paths such as function.module were taken from "
+            f"{saved.base_dir}, {saved.base_note}; if the config file was elsewhere, run "
+            f"`hypermax path/to/search.json {saved.path}`)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+
+
+def _search(config: Config, folder: Path | None, fresh: bool) -> int:
+    """Run (or resume) the search into ``folder`` (default: the config's results folder)."""
     printer = ProgressPrinter()
-    search = Search(config, listeners=[printer])  # first: --fresh to run follows at once
+    search = Search(config, listeners=[printer], results_dir=folder)  # before --fresh moves
     printer.header = (
         f"hypermax {__version__}: search {config.search.name!r}, method "
         f"{search.optimizer.describe()}\nresults: {search.results_dir}"
     )
-    if options.fresh:
-        for message in start_over(config):
+    if fresh:
+        for message in start_over(config, search.results_dir):
             print(message, file=sys.stderr)
     signal.signal(signal.SIGTERM, _interrupt)  # `timeout`, Slurm, systemd stop like Ctrl-C
     try:
@@ -265,6 +346,9 @@ def _sample(options: argparse.Namespace) -> int:
 def _export(options: argparse.Namespace) -> int:
     if options.format == "png":
         return _export_png(options)
+    if options.what == "description":  # JSON whatever --format says: it nests
+        about = search_description(read_results(options.results).config)
+        return _write(json.dumps(about, indent=2, ensure_ascii=False) + "\n", options.output)
     if options.what in TABLES:
         needs_model = options.what in ("importance", "hotspots")
         analysis = analyse(load_table(options.results), with_model=needs_model)

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from hypermax import __version__
 from hypermax.config import Config, FunctionConfig
 from hypermax.errors import ConfigError, ConfigIssue, TrialError
 from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
@@ -39,7 +40,7 @@ from hypermax.space import point_key
 from hypermax.storage import SQLStorage, Storage, sqlite_url
 from hypermax.storage.base import file_error
 from hypermax.storage.export import pareto_dicts, write_atomic, write_results_files
-from hypermax.storage.results import make_results_dir, read_results
+from hypermax.storage.results import ORIGIN_FILENAME, make_results_dir, origin_record, read_results
 from hypermax.storage.sql import file_lock, results_lock_path
 from hypermax.trial import Trial, TrialStatus, best_trial
 
@@ -131,12 +132,13 @@ def executor_for(
     return LocalExecutor(source, config.search.parallel, limits, recycling, ledger=ledger)
 
 
-def start_over(config: Config) -> list[str]:
+def start_over(config: Config, folder: Path | None = None) -> list[str]:
     """``--fresh``: move earlier results aside (never delete them); says what moved where.
+    ``folder``: the results folder, when not the config's.
 
     Under the run lock, so the results of a run in progress are never moved: that run keeps
     them and this one is refused, as a second run is."""
-    folder = config.results_dir
+    folder = folder or config.results_dir
     make_results_dir(folder.parent, lock_beside=False)  # where the lock and the folder live
     if config.search.storage:
         with open_storage(config, folder) as storage, storage.writer_lock():
@@ -222,8 +224,8 @@ class Search:
         listeners: Sequence[Listener] = (),
     ):
         self.config = config
-        self.executor = executor or executor_for(config)
         self.results_dir = results_dir if results_dir is not None else config.results_dir
+        self.executor = executor or executor_for(config, results_dir=self.results_dir)
         self._storage = storage
         self.listeners = list(listeners)
         self.optimizer = optimizer_for(config)
@@ -258,9 +260,13 @@ class Search:
     def _run(self, storage: Storage) -> SearchResult:
         storage.mark_interrupted()
         search_section = {**self.config.raw.get("search", {}), "name": self.config.search.name}
+        search_section.pop("storage", None)  # the storage in use: a results folder may set it
+        if self.config.search.storage:
+            search_section["storage"] = self.config.search.storage
         saved = {**self.config.raw, "search": search_section}
         storage.save_config(saved)
         write_atomic(self.results_dir / "config.json", _json(saved))
+        self._write_origin()
         self.trials = {t.number: t for t in storage.trials()}
         self._fail_poison_trials(storage)
         self._fitting = {t.number: t for t in self._ordered() if self._fits(t)}
@@ -315,6 +321,19 @@ class Search:
                 trial.finished_at = _now()
                 trial.interruptions += counted
                 storage.save_trial(trial)
+
+    def _write_origin(self) -> None:
+        """Record the config's folder and file, for ``hypermax resume`` to find the model; a
+        search resumed from its folder's own config.json keeps the record it has."""
+        path = self.results_dir / ORIGIN_FILENAME
+        source = self.config.source
+        resumed = (
+            source is not None and source.resolve() == (path.parent / "config.json").resolve()
+        )
+        if resumed and path.exists():
+            return
+        record = origin_record(self.config.base_dir, None if resumed else source, __version__)
+        write_atomic(path, _json(record))
 
     def _fail_poison_trials(self, storage: Storage) -> None:
         """Record as failed the interrupted trials already re-run ``MAX_RERUNS`` times: a
