@@ -240,11 +240,31 @@ def write_report(analysis: Analysis, folder: Path) -> Path:
     return page
 
 
+def _header_html(description: dict[str, Any]) -> str:
+    """The search's name and method, and what its ``hypermax_results`` says about it."""
+    if not description:
+        return ""
+    name, method = description.get("search"), description.get("method")
+    text = f"<p>Search <b>{html.escape(str(name))}</b>" if name else "<p>Search"
+    text += f", method <code>{html.escape(str(method))}</code>.</p>" if method else ".</p>"
+    about = description.get("hypermax_results") or {}
+    if about:
+        rows = "".join(
+            f"<tr><th>{html.escape(str(key))}</th><td>"
+            + html.escape(", ".join(map(str, value)) if isinstance(value, list) else str(value))
+            + "</td></tr>"
+            for key, value in about.items()
+        )
+        text += f'<table class="about">{rows}</table>'
+    return text
+
+
 def _html(analysis: Analysis, charts: dict[str, go.Figure]) -> str:
     table = analysis.table
     sections = [
+        _header_html(table.description),
         f"<p>{len(table)} successful trials, {table.failed} failed or killed. Best loss "
-        f"{table.loss.min():.6g} (trial {int(table.numbers[table.loss.argmin()])}).</p>"
+        f"{table.loss.min():.6g} (trial {int(table.numbers[table.loss.argmin()])}).</p>",
     ]
     sections += [f'<p class="note">{html.escape(note)}</p>' for note in analysis.notes]
     if analysis.model is not None:
@@ -260,6 +280,7 @@ def _html(analysis: Analysis, charts: dict[str, go.Figure]) -> str:
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>hypermax analysis</title>"
         "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
+        ".about th{text-align:left}"
         ".note{color:#a60}</style>"
         f"<script>{get_plotlyjs()}</script></head><body><h1>hypermax analysis</h1>"
         + "\n".join(sections)

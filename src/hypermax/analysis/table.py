@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hypermax.space import ChoiceNode, NumberNode, Space
+from hypermax.storage.export import search_description
 from hypermax.storage.results import read_results
 from hypermax.trial import Trial, TrialStatus
 
@@ -79,6 +80,7 @@ class TrialTable:
     space: Space | None = None
     failed: int = 0
     raw: dict[str, list[Any]] = field(default_factory=dict)  # every flat name, varying or not
+    description: dict[str, Any] = field(default_factory=dict)  # storage.export.search_description
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -151,4 +153,6 @@ def load_table(folder: str | Path) -> TrialTable:
     hyperparameters = results.config.get("hyperparameters")
     if hyperparameters is not None:
         space = Space.from_schema(hyperparameters)
-    return table_from(results.trials, space)
+    table = table_from(results.trials, space)
+    table.description = search_description(results.config)
+    return table

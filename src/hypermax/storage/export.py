@@ -118,6 +118,18 @@ def pareto_dicts(front: list[Trial], metrics: Mapping[str, MetricSpec]) -> list[
     ]
 
 
+def search_description(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What describes a search, from its saved ``config.json``: its name, its method as
+    written, and the original Hypermax's ``hypermax_results`` ({} when it has none). What
+    ``hypermax export DIR --what description`` writes and the report's header shows."""
+    search = config.get("search", {})
+    return {
+        "search": search.get("name"),
+        "method": search.get("method", "auto"),
+        "hypermax_results": dict(config.get("hypermax_results", {})),
+    }
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so readers never see half a file.
 
