@@ -3,12 +3,13 @@ read, how a process tree is ended. The executors' tests show the same through wh
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -21,11 +22,16 @@ from hypermax.execution.monitor import (
     Terminator,
     Usage,
     Watcher,
+    become_subreaper,
+    die_with_parent,
     exit_description,
     has_children,
     kill_tree,
     log_tail,
+    peak_rss,
     process_memory,
+    reset_peak_rss,
+    system_ram_used,
     tree_memory,
     watch_gpu,
 )
@@ -297,66 +303,77 @@ def test_log_tail_is_the_end_of_the_log(tmp_path: Path) -> None:
     assert log_tail(tmp_path / "missing.log") == ""
 
 
-PEAK = textwrap.dedent(
-    """
-    from hypermax.execution.monitor import peak_rss, reset_peak_rss
-    held = b"\\1" * (300 * 1024 * 1024)
-    del held
-    before = peak_rss()
-    reset_peak_rss()
-    print(before, peak_rss())
-    """
-)
+def in_a_fork(body: Callable[[], str]) -> str:
+    """What ``body`` returns, run in a child forked from this process (so that it can change
+    process-wide state, and so that mutation testing's switched-on mutant runs there too)."""
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        os.close(reader)
+        try:
+            os.write(writer, body().encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as answer:
+        text = answer.read()
+    os.waitpid(child, 0)
+    return text
 
 
 def test_the_peak_is_a_high_water_mark_that_can_be_reset() -> None:
-    before, after = map(float, subprocess.check_output([sys.executable, "-c", PEAK]).split())
-    assert before > 300 and after < before - 250  # what the interpreter holds now
+    def measure() -> str:
+        held = b"\1" * (300 * 1024 * 1024)
+        del held
+        before = peak_rss()
+        reset_peak_rss()
+        return f"{before} {peak_rss()}"
 
-
-ORPHAN = textwrap.dedent(
-    """
-    import os, sys, time
-    from hypermax.execution.monitor import become_subreaper
-    become_subreaper()
-    if os.fork() == 0:  # a child that starts a grandchild and leaves it behind
-        if os.fork() == 0:
-            time.sleep(0.5)
-            print(os.getppid(), flush=True)
-            os._exit(0)
-        os._exit(0)
-    os.wait()
-    time.sleep(1)
-    print(os.getpid(), flush=True)
-    """
-)
+    before, after = map(float, in_a_fork(measure).split())
+    assert before > 300 and after < before - 250  # what the process holds now
 
 
 def test_orphans_of_a_trial_become_the_watchers_children() -> None:
-    adopter, own = subprocess.check_output([sys.executable, "-c", ORPHAN], text=True).split()
-    assert adopter == own
+    def adopt() -> str:
+        become_subreaper()
+        if os.fork() == 0:  # a child that starts a grandchild and leaves it behind
+            if os.fork() == 0:
+                time.sleep(0.5)
+                os._exit(0)
+            os._exit(0)
+        os.wait()  # the child
+        _, status = os.wait()  # the grandchild: ours to reap once it was orphaned
+        return str(os.WEXITSTATUS(status) == 0)
 
-
-ORPHANED_WORKER = textwrap.dedent(
-    """
-    import os, subprocess, sys
-    code = "from hypermax.execution.monitor import die_with_parent; import time; "
-    code += "die_with_parent(); print('up', flush=True); time.sleep(60)"
-    worker = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    worker.stdout.readline()
-    print(worker.pid, flush=True)
-    os.kill(os.getpid(), 9)
-    """
-)
+    assert in_a_fork(adopt) == "True"
 
 
 def test_a_worker_dies_with_the_search_even_when_the_search_is_killed() -> None:
-    search = subprocess.run(
-        [sys.executable, "-c", ORPHANED_WORKER], capture_output=True, text=True
-    )
-    assert search.returncode == -signal.SIGKILL
-    worker = int(search.stdout)
+    def start_worker_and_die() -> str:
+        worker = os.fork()
+        if worker == 0:
+            die_with_parent()
+            time.sleep(60)
+            os._exit(0)
+        time.sleep(0.3)  # the worker has asked to die with its parent
+        return str(worker)
+
+    worker = int(in_a_fork(start_worker_and_die))  # the "search" has exited
     deadline = time.monotonic() + 5
     while psutil.pid_exists(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == "zombie"
+
+
+def test_system_memory_in_use_is_what_is_not_available() -> None:
+    memory = psutil.virtual_memory()
+    expected = (memory.total - memory.available) / 2**20
+    assert system_ram_used() == pytest.approx(expected, abs=200)  # memory moves meanwhile
+
+
+def test_without_an_nvidia_driver_gpu_memory_reads_as_unwatchable() -> None:
+    gpu = monitor.GpuMemory()
+    if gpu.available:
+        pytest.skip("this machine has a GPU NVML can watch")
+    assert gpu.problem is not None and gpu.problem.startswith("NVML is not usable here (")
+    assert gpu.used_mib({os.getpid()}) == 0.0
