@@ -30,6 +30,7 @@ from hypermax.execution.local import LocalExecutor, Recycling
 from hypermax.execution.monitor import Limits
 from hypermax.execution.processes import LEDGER_NAME, Ledger, end_leftovers
 from hypermax.execution.python_function import FunctionSource
+from hypermax.graphs import LiveGraphs
 from hypermax.loss import MetricSpec, compute_loss
 from hypermax.optimizers import Optimizer, create_optimizer
 from hypermax.optimizers.scalarized import Scalarized
@@ -239,6 +240,7 @@ class Search:
         self._files_written = 0.0
         self._stopping: set[int] = set()  # trials told to stop early
         self._failing = FailureWatch(config.search.stop_after_failures)
+        self._graphs = LiveGraphs(self.results_dir) if config.results_graphs else None
         settings = config.search.early_stopping
         self._early_stopping = EarlyStopping(**settings) if settings is not None else None
 
@@ -254,6 +256,8 @@ class Search:
                 return self._run(storage)
         finally:
             self.executor.stop()
+            if self._graphs is not None:
+                self._graphs.stop()  # a pass still drawing (the search failed): ended
             if self._storage is None:
                 storage.close()
 
@@ -306,6 +310,8 @@ class Search:
             raise
         self._write_files(force=True)
         self._emit("finished")
+        if self._graphs is not None:
+            self._graphs.finish()  # the charts of every trial; no trial runs any more
         result = SearchResult(self._ordered(), self.results_dir, self._front())
         if self._failing.tripped:
             raise TrialsFailing(self._failing.explain(self.results_dir), result)
@@ -454,6 +460,8 @@ class Search:
         if trial is best_trial([t for t in (self._best, trial) if t is not None]):
             self._best = trial
         self._write_files()
+        if self._graphs is not None:
+            self._graphs.trial_finished()
         self._emit("trial_finished", trial)
 
     def _write_files(self, force: bool = False) -> None:
