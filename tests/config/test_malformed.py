@@ -409,6 +409,12 @@ CASES = [
         message="(the config's folder), ",  # then the current directory and the Python path
     ),
     Case(
+        "module-found-elsewhere-says-where",  # the original's cifar10.json met Python's 'test'
+        with_section("function", module="json", name="train"),
+        path="function.name",
+        message="module 'json' (found at ",
+    ),
+    Case(
         "module-file-not-found",
         with_section("function", module="hm_no_such_model.py"),
         path="function.module",

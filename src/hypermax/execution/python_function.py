@@ -53,6 +53,9 @@ class FunctionSource:
         where, module = self._import()
         function = getattr(module, self.name or "", None)
         if not callable(function):
+            origin = getattr(module, "__file__", None)
+            if self.module and not self.module.endswith(".py") and origin:
+                where += f" (found at {origin})"  # e.g. Python's own 'test' package
             found = sorted(
                 n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
             )
