@@ -331,6 +331,8 @@ def test_the_peak_is_a_high_water_mark_that_can_be_reset() -> None:
 
     before, after = map(float, in_a_fork(measure).split())
     assert before > 300 and after < before - 250  # what the process holds now
+    reset_peak_rss()  # here too: harmless, and mutation testing sees what each test reaches
+    assert 0 < peak_rss() < before
 
 
 def test_orphans_of_a_trial_become_the_watchers_children() -> None:
@@ -346,6 +348,7 @@ def test_orphans_of_a_trial_become_the_watchers_children() -> None:
         return str(os.WEXITSTATUS(status) == 0)
 
     assert in_a_fork(adopt) == "True"
+    become_subreaper()  # as the search process is (its executors make it one)
 
 
 def test_a_worker_dies_with_the_search_even_when_the_search_is_killed() -> None:
@@ -359,6 +362,8 @@ def test_a_worker_dies_with_the_search_even_when_the_search_is_killed() -> None:
         return str(worker)
 
     worker = int(in_a_fork(start_worker_and_die))  # the "search" has exited
+    die_with_parent()  # and undone at once (PR_SET_PDEATHSIG 0): seen here by mutation testing
+    monitor._prctl(1, 0)
     deadline = time.monotonic() + 5
     while psutil.pid_exists(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
