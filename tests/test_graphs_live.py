@@ -120,6 +120,7 @@ def test_graphs_are_off_by_default(tmp_path: Path, capsys: pytest.CaptureFixture
     assert not (results / "logs" / "graphs.log").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_pass_is_logged_and_named_once_and_the_search_goes_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
