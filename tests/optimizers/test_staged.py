@@ -85,3 +85,14 @@ def test_incremental_random_subsets_are_seeded() -> None:
     picks = [Staged(SPACE, incremental=spec, seed=5).stage(i).parameters for i in range(6)]
     assert picks == [Staged(SPACE, incremental=spec, seed=5).stage(i).parameters for i in range(6)]
     assert all(len(p) == 1 for p in picks if p) and len(set(picks)) > 1
+
+
+def test_a_staged_search_says_what_its_stages_run() -> None:
+    space = Space.from_schema(
+        {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
+    )
+    stages = [Stage(("x",), "tpe", 5, {}), Stage(None, "auto", 5, {})]
+    assert Staged(space, stages).describe() == "staged (2 stage(s): tpe, auto)"
+    assert Staged(space, stages[:1], incremental={"method": "random"}).describe() == (
+        "staged (1 stage(s): tpe, then incremental random)"
+    )

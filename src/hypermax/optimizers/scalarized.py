@@ -36,6 +36,9 @@ class Scalarized(Optimizer):
         self.inner = inner
         self.objectives = objectives
 
+    def describe(self) -> str:
+        return f"{self.inner.describe()}, on random weightings of the objectives (pareto)"
+
     def prepare(self, flat: Flat) -> Flat:
         return self.inner.prepare(flat)
 

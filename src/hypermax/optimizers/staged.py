@@ -50,6 +50,13 @@ class Staged(Optimizer):
         self.default_method = default_method
         self.default_settings = dict(default_settings or {})
 
+    def describe(self) -> str:
+        methods = dict.fromkeys(stage.method for stage in self.stages)
+        more = (
+            f", then incremental {self.stage(len(self.stages)).method}" if self.incremental else ""
+        )
+        return f"staged ({len(self.stages)} stage(s): {', '.join(methods)}{more})"
+
     def stage(self, index: int) -> Stage:
         if index < len(self.stages):
             return self.stages[index]
