@@ -38,15 +38,14 @@ from hypermax.execution.monitor import (
 from hypermax.execution.processes import Ledger
 
 # Holds the MiB it is told on stdin (real pages, not zero pages the kernel has not given it),
-# answering each line once the memory is in place; "fork" starts a child that holds nothing.
+# answering each line once the memory is in place; "fork" starts a child sharing its pages.
 HOLDER = textwrap.dedent(
     """
     import os, sys, time
     held = []
     for line in sys.stdin:
         if line.strip() == "fork":
-            if os.fork() == 0:
-                held.clear()
+            if os.fork() == 0:  # shares every page it holds with its parent
                 time.sleep(60)
                 os._exit(0)
         else:
@@ -129,6 +128,7 @@ def test_a_gpu_limit_that_cannot_be_watched_is_a_config_error() -> None:
         watch_gpu(Limits(max_gpu_ram=1000))
     message = str(error.value)
     assert "function.auto_kill_max_gpu_ram" in message and "NVML is not usable here" in message
+    assert message.endswith("remove the limit on a machine without an NVIDIA GPU and driver")
 
 
 # --- system memory: one kill, then a pause while memory is freed
@@ -260,6 +260,7 @@ def test_the_terminator_kills_what_ignores_sigterm_after_the_grace() -> None:
     terminator.end(stubborn.pid, also=[psutil.Process(polite.pid)])
     assert polite.wait(5) == -signal.SIGTERM
     terminator.poll()
+    time.sleep(0.15)
     assert stubborn.poll() is None  # within the grace it may still clean up
     time.sleep(0.6)
     terminator.poll()
@@ -293,6 +294,12 @@ def test_a_dead_worker_is_explained() -> None:
         "the trial's process exited with code 3 before returning a result"
     )
     assert exit_description(None).endswith("code None before returning a result")
+    assert exit_description(0) == (
+        "the trial's process exited with code 0 before returning a result"
+    )
+    assert exit_description(-signal.SIGKILL).endswith(
+        "see the system log, or set auto_kill_max_ram)"
+    )
 
 
 def test_log_tail_is_the_end_of_the_log(tmp_path: Path) -> None:
@@ -301,6 +308,8 @@ def test_log_tail_is_the_end_of_the_log(tmp_path: Path) -> None:
     assert log_tail(log) == "a" * 1996 + "\ufffd" + "end"
     assert log_tail(log, size=3) == "end"
     assert log_tail(tmp_path / "missing.log") == ""
+    (tmp_path / "short.log").write_text("hello")
+    assert log_tail(tmp_path / "short.log") == "hello"  # shorter than the tail: all of it
 
 
 def in_a_fork(body: Callable[[], str]) -> str:
@@ -382,3 +391,122 @@ def test_without_an_nvidia_driver_gpu_memory_reads_as_unwatchable() -> None:
         pytest.skip("this machine has a GPU NVML can watch")
     assert gpu.problem is not None and gpu.problem.startswith("NVML is not usable here (")
     assert gpu.used_mib({os.getpid()}) == 0.0
+
+
+GRACEFUL = (
+    "import signal, sys, time\n"
+    "def leave(*_):\n"
+    "    time.sleep(0.1)\n"
+    "    open(sys.argv[1], 'w').write('cleaned up')\n"
+    "    sys.exit(0)\n"
+    "signal.signal(signal.SIGTERM, leave)\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def test_a_tree_ended_at_the_end_gets_its_grace_to_clean_up(tmp_path: Path) -> None:
+    terminator = Terminator(grace=0.5)
+    for round_ in range(2):  # the terminator is reusable once finished
+        note = tmp_path / f"note-{round_}"
+        graceful = subprocess.Popen(
+            [sys.executable, "-c", GRACEFUL, str(note)], stdout=subprocess.PIPE, text=True
+        )
+        assert graceful.stdout is not None and graceful.stdout.readline() == "ready\n"
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()  # ended and reaped: ending it again must not fail
+        started = time.monotonic()
+        terminator.end(graceful.pid, also=[psutil.Process(graceful.pid), _reaped(gone.pid)])
+        terminator.finish()
+        assert time.monotonic() - started < 0.9
+        assert graceful.wait(5) == 0 and note.read_text() == "cleaned up"
+
+
+def _reaped(pid: int) -> psutil.Process:
+    """A Process object for a process that has ended (psutil raises on any use)."""
+    process = psutil.Process.__new__(psutil.Process)
+    process._pid = pid  # type: ignore[attr-defined]
+    process._init(pid, _ignore_nsp=True)  # type: ignore[attr-defined]
+    return process
+
+
+def test_a_process_is_alive_until_it_ends_or_is_a_zombie() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    process = psutil.Process(child.pid)
+    assert monitor._alive(process)
+    child.kill()
+    time.sleep(0.3)  # a zombie until reaped
+    assert not monitor._alive(process)
+    child.wait()
+    assert not monitor._alive(process)
+
+
+GRANDPARENT = (
+    "import subprocess, sys, time\n"
+    "subprocess.Popen(['sh', '-c', 'sleep 60 & wait'])\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+@pytest.mark.parametrize("ending", ["kill_tree", "terminator"])
+def test_the_whole_tree_ends_grandchildren_included(ending: str) -> None:
+    top = subprocess.Popen([sys.executable, "-c", GRANDPARENT], stdout=subprocess.PIPE, text=True)
+    assert top.stdout is not None and top.stdout.readline() == "ready\n"
+    time.sleep(0.2)
+    tree = [psutil.Process(top.pid), *psutil.Process(top.pid).children(recursive=True)]
+    assert len(tree) == 3  # python, sh, sleep
+    started = time.monotonic()
+    if ending == "kill_tree":
+        kill_tree(top.pid, grace=0.3)
+    else:
+        terminator = Terminator(grace=0.3)
+        terminator.end(top.pid)
+        terminator.finish()
+    assert time.monotonic() - started < 2
+    top.wait(5)
+    for process in tree[1:]:
+        process.wait(5)  # psutil raises TimeoutExpired were it alive
+
+
+def test_kill_tree_does_not_wait_on_what_ignores_sigterm() -> None:
+    stubborn = subprocess.Popen([sys.executable, "-c", STUBBORN])
+    time.sleep(0.3)
+    started = time.monotonic()
+    kill_tree(stubborn.pid, grace=0.2)
+    assert time.monotonic() - started < 1.5
+    assert not psutil.pid_exists(stubborn.pid) or stubborn.wait(1) == -signal.SIGKILL
+
+
+def test_a_forked_child_weighs_its_proportional_share(holder: Holder) -> None:
+    """PSS, not resident size: a child that shares its parent's 150 MiB weighs half of them."""
+    holder.tell("150")
+    holder.tell("fork")
+    time.sleep(0.2)
+    (child,) = psutil.Process(holder.pid).children()
+    resident = child.memory_info().rss / 2**20
+    assert resident > 140
+    assert process_memory(child.pid) < 0.7 * resident
+
+
+def test_the_log_is_capped_to_max_log(tmp_path: Path) -> None:
+    log = tmp_path / "trial.log"
+    log.write_bytes(b"a" * 3 * 2**20)
+    Watcher(Limits()).cap_log(log)
+    assert log.stat().st_size == 3 * 2**20  # no max_log: left alone
+    Watcher(Limits(max_log=2)).cap_log(log, running=True)
+    assert log.stat().st_size == 3 * 2**20  # still written to: cut only well past the cap
+    Watcher(Limits(max_log=1)).cap_log(log)
+    assert 0.9 * 2**20 < log.stat().st_size <= 2**20
+    text = log.read_bytes()
+    assert text.startswith(b"aaa") and text.endswith(b"aaa")
+
+
+def test_memory_the_worker_had_before_the_trial_is_not_the_trials(holder: Holder) -> None:
+    holder.tell("100")
+    watcher = Watcher(Limits())
+    plain, less = Usage(), Usage()
+    watcher.sample(plain, holder.pid, seconds=0)  # no baseline: all of it
+    watcher.sample(less, holder.pid, seconds=0, baseline=60.0)
+    assert plain.ram == pytest.approx(process_memory(holder.pid), abs=3)
+    assert plain.ram - less.ram == pytest.approx(60.0, abs=3)
