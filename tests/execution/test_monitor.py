@@ -357,7 +357,6 @@ def test_orphans_of_a_trial_become_the_watchers_children() -> None:
         return str(os.WEXITSTATUS(status) == 0)
 
     assert in_a_fork(adopt) == "True"
-    become_subreaper()  # as the search process is (its executors make it one)
 
 
 def test_a_worker_dies_with_the_search_even_when_the_search_is_killed() -> None:
