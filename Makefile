@@ -42,6 +42,7 @@ $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $(VENV)/.dev-installed $@
 
 bench: $(VENV)/.bench-installed
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/kills.py
 	$(BIN)/python benchmarks/parallel.py

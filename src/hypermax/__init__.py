@@ -7,9 +7,9 @@ that only calls ``hypermax.report`` do not import the search machinery.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from hypermax._lazy import lazy_attributes
 from hypermax.errors import ConfigError
 from hypermax.reporting import TrialPruned, report
 
@@ -28,11 +28,7 @@ _LAZY = {
     "SearchResult": "hypermax.search",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

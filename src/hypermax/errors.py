@@ -53,3 +53,18 @@ class SearchBusyError(RuntimeError):
 class Terminated(KeyboardInterrupt):
     """SIGTERM reached the search: it stops as on Ctrl-C, but the running trials are held
     responsible (a trial may have sent it), while stopping by hand never is."""
+
+
+class StorageError(RuntimeError):
+    """Results cannot be read or written (disk full, read-only folder, corrupt database).
+
+    The message names the path and says what is safe and what to do; it is not a config error.
+    """
+
+
+class NotAResultsFolder(ValueError):
+    """The folder holds no hypermax search."""
+
+
+class AnalysisError(ValueError):
+    """There is nothing (yet) to analyse, and the message says why."""

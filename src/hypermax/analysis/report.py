@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from hypermax.analysis.hypermodel import Exploration, HyperModel, Importance
+from hypermax.analysis.names import TABLES
 from hypermax.analysis.stats import (
     Correlation,
     History,
@@ -114,9 +115,6 @@ def table_rows(analysis: Analysis, what: str) -> list[dict[str, Any]]:
     if what == "coverage":
         return [asdict(row) for row in analysis.space.coverage]
     raise AnalysisError(f"unknown table {what!r}")
-
-
-TABLES = ("correlations", "importance", "slices", "hotspots", "coverage")
 
 
 def rows_as_csv(rows: list[dict[str, Any]]) -> str:

@@ -14,14 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from hypermax.errors import AnalysisError
 from hypermax.space import ChoiceNode, NumberNode, Space
 from hypermax.storage.export import search_description
 from hypermax.storage.results import read_results
 from hypermax.trial import Trial, TrialStatus
-
-
-class AnalysisError(ValueError):
-    """There is nothing (yet) to analyse, and the message says why."""
 
 
 class _Missing:

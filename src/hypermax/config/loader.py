@@ -9,8 +9,6 @@ import difflib
 import json
 import math
 from collections.abc import Iterator, Mapping
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from hypermax.config.model import (
     FunctionConfig,
     SearchSettings,
 )
+from hypermax.config.schema import config_schema
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.loss import MetricSpec
 from hypermax.optimizers import canonical_method, create_optimizer, method_issue
@@ -39,13 +38,6 @@ MAX_EXPANSION = 100_000
 MAX_TEXT = 300  # characters of a path or message shown per problem
 MAX_ISSUES = 100  # problems listed
 TOO_MANY_DIGITS = "a number has more than 4300 digits, more than Python reads: shorten it"
-
-
-@cache
-def config_schema() -> dict[str, Any]:
-    """The JSON Schema of a config file (what ``hypermax schema`` prints)."""
-    text = resources.files("hypermax.config").joinpath("schema.json").read_text("utf-8")
-    return json.loads(text)
 
 
 def load_config(path: str | Path, require_function: bool = True) -> Config:

@@ -6,9 +6,7 @@ scikit-learn, optuna, cmaes), so importing this package stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from hypermax._lazy import lazy_attributes
 from hypermax.optimizers.base import (
     Optimizer,
     available_methods,
@@ -32,10 +30,9 @@ _CLASSES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _CLASSES:
-        return getattr(importlib.import_module(f"{__name__}.{_CLASSES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    __name__, {name: f"{__name__}.{module}" for name, module in _CLASSES.items()}
+)
 
 
 __all__ = [

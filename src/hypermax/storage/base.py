@@ -19,19 +19,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from hypermax.errors import StorageError
 from hypermax.trial import Trial
+
+__all__ = ["RESUME_HINT", "Storage", "StorageError", "file_error"]
 
 RESUME_HINT = (
     "every trial saved before is intact in the database; free some space and run the same "
     "command again to resume"
 )
-
-
-class StorageError(RuntimeError):
-    """Results cannot be read or written (disk full, read-only folder, corrupt database).
-
-    The message names the path and says what is safe and what to do; it is not a config error.
-    """
 
 
 def file_error(error: OSError, path: Path, done: str = "written") -> StorageError:

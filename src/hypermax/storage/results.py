@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.errors import ConfigError, ConfigIssue, NotAResultsFolder
 from hypermax.storage.base import StorageError, file_error
 from hypermax.storage.sql import SQLITE_FILENAME, SQLStorage, sqlite_url
 from hypermax.trial import Trial
@@ -18,10 +18,6 @@ from hypermax.trial import Trial
 # where the config came from, so that a search resumed from its folder alone finds its model
 ORIGIN_FILENAME = "origin.json"
 DEFAULT_RESULTS_DIRECTORY = "hypermax_results"  # as in config.model, without importing config
-
-
-class NotAResultsFolder(ValueError):
-    """The folder holds no hypermax search."""
 
 
 @dataclass
