@@ -7,14 +7,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, Table, create_engine, text
-from sqlalchemy.engine import make_url
 
 from hypermax.errors import ConfigError
 from hypermax.storage import SQLStorage, StorageError, sqlite_url
@@ -106,25 +104,6 @@ def test_times_are_instants_whatever_the_machines_time_zone(tmp_path: Path) -> N
     assert found.started_at == started
     assert found.finished_at is not None
     assert before - timedelta(seconds=1) <= found.finished_at <= datetime.now(timezone.utc)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a new SQLite file, or one of its own on the PostgreSQL test server."""
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-        return
-    postgres_url = request.getfixturevalue("postgres_url")
-    name = f"hypermax_old_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(postgres_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_an_older_database_gains_the_newer_columns_on_either_backend(new_database: str) -> None:
