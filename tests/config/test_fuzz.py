@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hypermax.cli import main
@@ -221,6 +221,7 @@ def test_the_valid_example_is_valid(folder: Path) -> None:
 
 @FUZZ
 @given(document=DOCUMENTS, as_yaml=st.booleans())
+@example(document={"": {"$ref": ""}}, as_yaml=False)  # a failed reference under the key ""
 def test_random_documents(folder: Path, document: Any, as_yaml: bool) -> None:
     refused(write(folder, document, as_yaml))
 

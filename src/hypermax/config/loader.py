@@ -295,7 +295,10 @@ def _validated(
     too_deep = depth_issue(resolved.get("hyperparameters"))
     if too_deep is not None:  # before jsonschema, which recurses along the parameters
         raise ConfigError(too_deep)
-    unresolved = tuple(issue.path.removesuffix("$ref") for issue in resolver.issues)
+    # where a reference failed (a key named "" gives no prefix: it must not hide every issue)
+    unresolved = tuple(
+        prefix for issue in resolver.issues if (prefix := issue.path.removesuffix("$ref"))
+    )
     issues = resolver.issues + _non_finite_issues(resolved)
     issues += [  # the None left by a reference that failed is reported as that failure
         issue for issue in _schema_issues(resolved) if not f"{issue.path}.".startswith(unresolved)
