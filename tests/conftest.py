@@ -9,6 +9,7 @@ what was missing. A test whose skip is right on some machines is marked
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -34,6 +35,13 @@ def _postgres_reachable() -> str | None:
     except Exception as error:
         return str(error)
     return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A shell starts a background job (`make test &`) with Ctrl-C ignored, and the searches
+    the tests start inherit that: the tests that press Ctrl-C on one need it delivered."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
