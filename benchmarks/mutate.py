@@ -43,6 +43,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/execution/test_local.py",
             "tests/execution/test_forking_models.py",
             "tests/execution/test_hostile_models.py",
+            "tests/e2e/test_early_stopping.py",
         ],
     ),
     "search": (
@@ -54,6 +55,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/e2e/test_edit_space.py",
             "tests/e2e/test_early_stopping.py",
             "tests/e2e/test_chaos.py",
+            "tests/test_fail_fast.py",
+            "tests/test_resume_cli.py",
+            "tests/test_cli.py",
         ],
     ),
 }
