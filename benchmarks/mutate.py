@@ -89,7 +89,7 @@ def narrow_config(copy: Path, source: str, tests: list[str]) -> None:
         f'source_paths = ["{source}"]\n'
         'also_copy = ["src/"]\n'
         f"pytest_add_cli_args_test_selection = [{quoted}]\n"
-        'pytest_add_cli_args = ["-p", "no:randomly", "-q"]\n'
+        'pytest_add_cli_args = ["-p", "no:randomly", "-q", "-p", "mutmut_forks"]\n'
     )
     pyproject = copy / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + settings)
@@ -102,7 +102,9 @@ def run_module(module: str, children: int) -> None:
     # The mutated package must come first on the path when Python starts, ahead of the
     # editable install, or mutmut finds no test that reaches the mutants.
     (copy / "mutants" / "src").mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(copy / "mutants" / "src")}
+    # mutmut_forks (in benchmarks/) counts what forked workers reach as reached by the test
+    paths = [copy / "mutants" / "src", copy / "benchmarks"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, paths))}
     mutmut = str(Path(sys.executable).parent / "mutmut")
     subprocess.run([mutmut, "run", "--max-children", str(children)], cwd=copy, env=env)
     print(score_table(copy))
