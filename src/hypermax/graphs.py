@@ -27,6 +27,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from hypermax.execution.monitor import log_tail
+
 EVERY_TRIALS = 10
 EVERY_SECONDS = 60.0
 FINAL_TIMEOUT = 600.0  # seconds the end of a search waits for its last pass
@@ -146,12 +148,7 @@ class LiveGraphs:
 
 
 def _last_line(path: Path) -> str:
-    try:
-        with open(path, "rb") as log:
-            log.seek(max(log.seek(0, os.SEEK_END) - 4096, 0))
-            lines = log.read().decode("utf-8", "replace").strip().splitlines()
-    except OSError as error:
-        return f"its log cannot be read: {error}"
+    lines = log_tail(path, 4096).strip().splitlines()
     if not lines:
         return "no message"
     last = lines[-1]

@@ -79,19 +79,24 @@ def _saved_config(folder: Path) -> dict[str, Any]:
             f"{folder} does not exist; give the results folder of a search, such as "
             "hypermax_results/<search name> (to start a search: hypermax search.json)"
         )
+    config = _config_json(folder)
+    if not isinstance(config, dict) or "hyperparameters" not in config:
+        raise NotAResultsFolder(
+            f"{folder / 'config.json'} is not the config of a hypermax search (it has no "
+            "hyperparameters); give a folder such as hypermax_results/<search name>"
+        )
+    return config
+
+
+def _config_json(folder: Path) -> Any:
+    """The config saved in a results folder, as JSON; NotAResultsFolder when it has none."""
     saved = folder / "config.json"
     if not saved.is_file():
         raise NotAResultsFolder(not_a_results_folder(folder))
     try:
-        config = json.loads(saved.read_text("utf-8"))
+        return json.loads(saved.read_text("utf-8"))
     except (OSError, ValueError) as error:
         raise StorageError(f"{saved} cannot be read: {error}") from error
-    if not isinstance(config, dict) or "hyperparameters" not in config:
-        raise NotAResultsFolder(
-            f"{saved} is not the config of a hypermax search (it has no hyperparameters); "
-            "give a folder such as hypermax_results/<search name>"
-        )
-    return config
 
 
 def _read_origin(folder: Path) -> dict[str, Any]:
@@ -176,13 +181,7 @@ def make_results_dir(folder: Path, lock_beside: bool = True) -> None:
 def read_results(folder: Path) -> ResultsFolder:
     """Load a results folder (its database may be SQLite inside it or PostgreSQL) without
     changing anything in it: a read-only folder reads as well as any."""
-    saved = folder / "config.json"
-    if not saved.exists():
-        raise NotAResultsFolder(not_a_results_folder(folder))
-    try:
-        config = json.loads(saved.read_text("utf-8"))
-    except (OSError, ValueError) as error:
-        raise StorageError(f"{saved} cannot be read: {error}") from error
+    config = _config_json(folder)
     search = config.get("search", {})
     if not search.get("storage") and not (folder / SQLITE_FILENAME).exists():
         raise NotAResultsFolder(_without_database(folder))
