@@ -14,7 +14,7 @@ import time
 import psutil
 
 import hypermax
-from hypermax.search import SearchEvent
+from hypermax.events import SearchEvent
 
 SPACE = {
     "type": "object",

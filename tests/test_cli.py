@@ -245,7 +245,7 @@ class _FrozenClock(datetime):
 def test_fresh_twice_in_the_same_second_keeps_both_earlier_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("hypermax.search.datetime", _FrozenClock)
+    monkeypatch.setattr("hypermax.storage.fresh.datetime", _FrozenClock)
     config = write_config(tmp_path, iterations=1)
     folder = results_dir(tmp_path)
     assert main([str(config), "--iterations", "1"]) == 0

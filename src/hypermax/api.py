@@ -9,7 +9,9 @@ from typing import Any
 
 from hypermax.config import config_from_dict
 from hypermax.config.model import DEFAULT_METHOD
-from hypermax.search import Listener, Search, SearchResult, executor_for
+from hypermax.events import Listener
+from hypermax.execution import executor_for
+from hypermax.search import Search, SearchResult
 from hypermax.storage import SQLStorage
 
 

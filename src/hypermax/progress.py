@@ -18,8 +18,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from hypermax.search import SearchEvent
+from hypermax.events import EventKind, SearchEvent
 from hypermax.trial import Trial, TrialStatus
+
+_COUNTED = (EventKind.TRIAL_FINISHED, EventKind.FINISHED)  # the events that move the bar
 
 
 def _loss_text(trial: Trial) -> str:
@@ -112,7 +114,7 @@ class ProgressPrinter:
             self._progress.console.print(self._start_text(event), highlight=False)
             self._progress.start()
             self._task = self._progress.add_task("", total=event.total, completed=event.finished)
-        elif self._progress is not None and self._task is not None:
+        elif event.kind in _COUNTED and self._progress is not None and self._task is not None:
             if event.kind == "trial_finished":
                 self._progress.console.print(trial_line(event))
             best = f"best {_loss_text(event.best)}" if event.best else ""

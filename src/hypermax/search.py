@@ -1,65 +1,39 @@
-"""The search runner: the one part that knows config, optimizer, executor and storage.
+"""The search runner: the loop that keeps ``parallel`` trials in flight.
 
-It keeps ``parallel`` trials in flight: asks the optimizer, records the trial as running, submits
-it, and records its outcome the moment it ends. Storage is written on every change, so the search
-can be killed at any time and resumed by running it again.
+It asks the planner what to run, starts each trial through its lifecycle, submits it to the
+executor, and records its outcome the moment it ends. Storage is written on every change, so
+the search can be killed at any time and resumed by running it again. What it uses comes from
+the registries (executor, storage) and the planner (the method); it builds none of them.
 """
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from hypermax import __version__
-from hypermax.config import Config, FunctionConfig
-from hypermax.errors import ConfigError, ConfigIssue, TrialError
-from hypermax.execution.base import Executor, OutcomeKind, TrialOutcome, TrialRequest
-from hypermax.execution.executable import ExecutableExecutor
-from hypermax.execution.local import LocalExecutor, Recycling
-from hypermax.execution.monitor import Limits
-from hypermax.execution.processes import LEDGER_NAME, Ledger, end_leftovers
-from hypermax.execution.python_function import FunctionSource
+from hypermax.config import Config
+from hypermax.errors import TrialError
+from hypermax.events import EventKind, Listener, Listeners, SearchEvent
+from hypermax.execution import Executor, OutcomeKind, TrialOutcome, TrialRequest, executor_for
+from hypermax.execution.processes import LEDGER_NAME, end_leftovers
 from hypermax.failing import FailureWatch, result_advice
 from hypermax.graphs import LiveGraphs
 from hypermax.loss import compute_loss
-from hypermax.optimizers import Optimizer, create_optimizer
-from hypermax.optimizers.scalarized import Scalarized
-from hypermax.optimizers.staged import Stage, Staged
-from hypermax.pareto import objectives, pareto_front
+from hypermax.planner import Planner
 from hypermax.pruning import EarlyStopping
-from hypermax.space import point_key
-from hypermax.storage import SQLStorage, Storage, sqlite_url
-from hypermax.storage.base import file_error
-from hypermax.storage.export import pareto_dicts, write_atomic, write_results_files
-from hypermax.storage.results import ORIGIN_FILENAME, make_results_dir, origin_record, read_results
-from hypermax.storage.sql import file_lock, results_lock_path
+from hypermax.storage import Storage
+from hypermax.storage.live_files import LiveFiles, config_to_save
+from hypermax.storage.registry import open_storage
+from hypermax.storage.results import make_results_dir
 from hypermax.trial import Trial, TrialStatus, best_trial
 
 POLL_SECONDS = 0.5
-FILES_INTERVAL = 1.0
-MAX_RERUNS = 2  # of a trial the search died or got SIGTERM under: one that kills it fails
-
-
-@dataclass
-class SearchEvent:
-    """What listeners (progress, UIs) hear: ``started``, ``trial_finished``, ``finished``."""
-
-    kind: str
-    finished: int
-    total: int
-    trial: Trial | None = None
-    best: Trial | None = None
-
-
-Listener = Callable[[SearchEvent], None]
 
 
 class TrialsFailing(RuntimeError):
@@ -93,124 +67,6 @@ class SearchResult:
         return self.best.loss if self.best else None
 
 
-def executor_for(
-    config: Config,
-    function: Callable[[Any], Any] | None = None,
-    results_dir: Path | None = None,
-) -> Executor:
-    """The executor for a config's ``function`` section: warm Python workers for a function
-    (or ``function``, a callable), one process per trial for an executable. It lists the
-    processes of trials in ``results_dir`` (the config's by default), for a resumed search to
-    end those a killed one left running."""
-    spec = config.function or FunctionConfig()
-    limits = Limits(
-        max_time=spec.auto_kill_max_time,
-        max_ram=spec.auto_kill_max_ram,
-        max_system_ram=spec.auto_kill_max_system_ram,
-        max_gpu_ram=spec.auto_kill_max_gpu_ram,
-        max_log=spec.max_log_size,
-    )
-    ledger = Ledger((results_dir or config.results_dir) / LEDGER_NAME)
-    if function is None and spec.type == "executable" and spec.command:
-        return ExecutableExecutor(
-            spec.command, config.base_dir, config.search.parallel, limits, spec.arguments, ledger
-        )
-    if function is not None:
-        source = FunctionSource(function=function)
-    elif not (spec.module or spec.src):
-        raise ConfigError(ConfigIssue("function", "missing: say which model function to run"))
-    else:
-        source = FunctionSource(
-            module=spec.module, src=spec.src, name=spec.name, base_dir=str(config.base_dir)
-        )
-    recycling = Recycling(
-        fresh_process=spec.isolation == "process",
-        max_trials=spec.max_trials_per_worker,
-        max_idle_ram=spec.worker_max_ram,
-    )
-    return LocalExecutor(source, config.search.parallel, limits, recycling, ledger=ledger)
-
-
-def start_over(config: Config, folder: Path | None = None) -> list[str]:
-    """``--fresh``: move earlier results aside (never delete them); says what moved where.
-    ``folder``: the results folder, when not the config's.
-
-    Under the run lock, so the results of a run in progress are never moved: that run keeps
-    them and this one is refused, as a second run is."""
-    folder = folder or config.results_dir
-    make_results_dir(folder.parent, lock_beside=False)  # where the lock and the folder live
-    if config.search.storage:
-        with open_storage(config, folder) as storage, storage.writer_lock():
-            return _move_aside(config, folder, storage)
-    with file_lock(results_lock_path(folder), config.search.name):
-        return _move_aside(config, folder, None)
-
-
-def _move_aside(config: Config, folder: Path, storage: Storage | None) -> list[str]:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    moved = []
-    suffix, counter = stamp, 1
-    while folder.with_name(f"{folder.name}.old-{suffix}").exists():
-        suffix, counter = f"{stamp}-{counter}", counter + 1
-    if folder.exists():
-        target = folder.with_name(f"{folder.name}.old-{suffix}")
-        try:
-            folder.rename(target)  # same parent: atomic, never a copy
-        except OSError as error:
-            raise file_error(error, folder, "moved aside") from error
-        moved.append(f"earlier results moved to {target}")
-    if storage is not None and storage.trials():
-        storage.rename_search(f"{config.search.name}.old-{suffix}")
-        moved.append(f"earlier trials in the database renamed to {storage.search_name!r}")
-    return moved
-
-
-def open_storage(config: Config, results_dir: Path, create: bool = True) -> SQLStorage:
-    """The search's storage: ``search.storage`` if set, else SQLite in the results folder
-    (whose run lock lives beside the folder). ``create=False`` reads only."""
-    if config.search.storage:
-        return SQLStorage(config.search.storage, config.search.name, create=create)
-    return SQLStorage(
-        sqlite_url(results_dir),
-        config.search.name,
-        create=create,
-        lock_path=results_lock_path(results_dir),
-    )
-
-
-def optimizer_for(config: Config) -> Optimizer:
-    """The search method of a config: its method, staged when it has stages, scalarized in
-    turn when the objective is a Pareto front."""
-    chosen = _single_objective_optimizer(config)
-    if config.search.objective == "pareto":
-        metrics = config.metrics
-        return Scalarized(chosen, lambda trial: objectives(trial, metrics), config.search.seed)
-    return chosen
-
-
-def _single_objective_optimizer(config: Config) -> Optimizer:
-    search = config.search
-    if search.stages or search.incremental:
-        stages = [
-            Stage(
-                tuple(stage["parameters"]),
-                stage.get("method", search.method),
-                int(stage["iterations"]),
-                stage.get("settings", search.method_settings if "method" not in stage else {}),
-            )
-            for stage in search.stages
-        ]
-        return Staged(
-            config.space,
-            stages,
-            search.incremental,
-            search.method,
-            search.seed,
-            search.method_settings,
-        )
-    return create_optimizer(search.method, config.space, search.seed, search.method_settings)
-
-
 class Search:
     """One search, resumable: running it again continues where the last run stopped."""
 
@@ -226,16 +82,12 @@ class Search:
         self.results_dir = results_dir if results_dir is not None else config.results_dir
         self.executor = executor or executor_for(config, results_dir=self.results_dir)
         self._storage = storage
-        self.listeners = list(listeners)
-        self.optimizer = optimizer_for(config)
-        self._warm_start = config.warm_start()
-        self._earlier = _earlier_trials(config)
-        self._fit_cache: dict[int, bool] = {}
-        self._fitting: dict[int, Trial] = {}  # the trials that inform the method, by number
+        self.listeners = Listeners(listeners)
+        self.planner = Planner(config)
         self.trials: dict[int, Trial] = {}
         self._finished = 0
         self._best: Trial | None = None
-        self._files_written = 0.0
+        self._files = LiveFiles(self.results_dir, config)
         self._stopping: set[int] = set()  # trials told to stop early
         self._failing = FailureWatch(config.search.stop_after_failures)
         self._graphs = LiveGraphs(self.results_dir) if config.results_graphs else None
@@ -260,32 +112,15 @@ class Search:
                 storage.close()
 
     def _run(self, storage: Storage) -> SearchResult:
-        storage.mark_interrupted()
-        search_section = {**self.config.raw.get("search", {}), "name": self.config.search.name}
-        search_section.pop("storage", None)  # the storage in use: a results folder may set it
-        if self.config.search.storage:
-            search_section["storage"] = self.config.search.storage
-        saved = {**self.config.raw, "search": search_section}
-        storage.save_config(saved)
-        write_atomic(self.results_dir / "config.json", _json(saved))
-        self._write_origin()
-        self.trials = {t.number: t for t in storage.trials()}
-        self._fail_poison_trials(storage)
-        self._fitting = {t.number: t for t in self._ordered() if self._fits(t)}
-        self._finished = sum(1 for t in self.trials.values() if t.status.finished)
-        self._best = best_trial(self._ordered())
-        self._write_files(force=True)
-        reruns = [t for t in self._ordered() if t.status is TrialStatus.INTERRUPTED]
-        target = self.config.search.iterations
+        self._begin(storage)
         in_flight: dict[int, Trial] = {}
-        self._emit("started")
         try:
             while True:
                 room = min(
                     self.executor.capacity - len(in_flight),
-                    target - self._finished - len(in_flight),
+                    self.config.search.iterations - self._finished - len(in_flight),
                 )
-                for trial in self._next_trials(max(room, 0), reruns):
+                for trial in self.planner.next_trials(self.trials, room):
                     self._start(storage, trial)
                     in_flight[trial.number] = trial
                 if not in_flight:
@@ -293,8 +128,7 @@ class Search:
                 outcomes = self.executor.wait(POLL_SECONDS)
                 self._take_reports(storage)  # first: a trial's last reports precede its end
                 for outcome in outcomes:
-                    trial = in_flight.pop(outcome.number)
-                    self._record(storage, trial, outcome)
+                    self._record(storage, in_flight.pop(outcome.number), outcome)
                 if self._failing.tripped:  # after the whole batch: every outcome is recorded
                     with _signals_held():
                         self._interrupt_running(storage, counted=False)
@@ -304,16 +138,38 @@ class Search:
             counted = type(error) is not KeyboardInterrupt
             with _signals_held():  # a second Ctrl-C must not cut the clean-up short
                 self._interrupt_running(storage, counted)
-                self._write_files(force=True)
+                self._files.refresh(self._ordered(), force=True)
             raise
-        self._write_files(force=True)
-        self._emit("finished")
+        self._files.refresh(self._ordered(), force=True)
+        self._emit(EventKind.FINISHED)
         if self._graphs is not None:
             self._graphs.finish()  # the charts of every trial; no trial runs any more
-        result = SearchResult(self._ordered(), self.results_dir, self._front())
+        result = SearchResult(
+            self._ordered(), self.results_dir, self._files.front(self._ordered())
+        )
         if self._failing.tripped:
             raise TrialsFailing(self._failing.explain(self.results_dir), result)
         return result
+
+    def _begin(self, storage: Storage) -> None:
+        """Take over the stored search: the config it now runs with, its trials (those a dead
+        run left running are interrupted, and those interrupted too often given up)."""
+        storage.mark_interrupted()
+        saved = config_to_save(self.config)
+        storage.save_config(saved)
+        self._files.save_config(saved, __version__)
+        self.trials = {t.number: t for t in storage.trials()}
+        for trial in self.planner.given_up(self.trials.values()):
+            trial.give_up(
+                f"interrupted the search {trial.interruptions} times (the search died or was "
+                "sent SIGTERM each time this trial ran): not run again"
+            )
+            storage.save_trial(trial)
+        self.planner.begin(self.trials.values())
+        self._finished = sum(1 for t in self.trials.values() if t.status.finished)
+        self._best = best_trial(self._ordered())
+        self._files.refresh(self._ordered(), force=True)
+        self._emit(EventKind.STARTED)
 
     def _interrupt_running(self, storage: Storage, counted: bool) -> None:
         """End the running trials and record them ``interrupted``: they run first on resume.
@@ -321,87 +177,16 @@ class Search:
         self.executor.stop()
         for trial in self._ordered():  # also those cut short between save and submit
             if trial.status is TrialStatus.RUNNING:
-                trial.status = TrialStatus.INTERRUPTED
-                trial.finished_at = _now()
-                trial.interruptions += counted
+                trial.interrupt(counted)
                 storage.save_trial(trial)
-
-    def _write_origin(self) -> None:
-        """Record the config's folder and file, for ``hypermax resume`` to find the model; a
-        search resumed from its folder's own config.json keeps the record it has."""
-        path = self.results_dir / ORIGIN_FILENAME
-        source = self.config.source
-        resumed = (
-            source is not None and source.resolve() == (path.parent / "config.json").resolve()
-        )
-        if resumed and path.exists():
-            return
-        record = origin_record(self.config.base_dir, None if resumed else source, __version__)
-        write_atomic(path, _json(record))
-
-    def _fail_poison_trials(self, storage: Storage) -> None:
-        """Record as failed the interrupted trials already re-run ``MAX_RERUNS`` times: a
-        trial that kills or interrupts the search would otherwise run first on every resume,
-        and the search would never finish."""
-        for trial in self._ordered():
-            if trial.status is TrialStatus.INTERRUPTED and trial.interruptions > MAX_RERUNS:
-                trial.status = TrialStatus.FAILED
-                trial.error = (
-                    f"interrupted the search {trial.interruptions} times (the search died or "
-                    "was sent SIGTERM each time this trial ran): not run again"
-                )
-                storage.save_trial(trial)
-
-    def upcoming(self, history: list[Trial], count: int) -> list[dict[str, Any]]:
-        """The next ``count`` new flat parameter sets a run would try after ``history``:
-        warm-start sets not tried yet, then the method's suggestions (informed by the
-        ``seed_from`` searches)."""
-        # trials recorded under an earlier version of the space stay stored, but only
-        # those that are points of the current space inform the method
-        return self._choose(history, [t for t in history if self._fits(t)], count)
-
-    def _choose(
-        self, history: Iterable[Trial], fitting: list[Trial], count: int
-    ) -> list[dict[str, Any]]:
-        chosen: list[dict[str, Any]] = []
-        if self._warm_start:  # spares serialising the whole history on every trial otherwise
-            tried = {point_key(t.flat) for t in history}
-            fresh = [f for f in self._warm_start if point_key(f) not in tried][:count]
-            chosen = [self.optimizer.prepare(flat) for flat in fresh]
-        if count > len(chosen):
-            chosen += self.optimizer.suggest(self._earlier + fitting, count - len(chosen))
-        return chosen
-
-    def _fits(self, trial: Trial) -> bool:
-        if trial.number not in self._fit_cache:
-            self._fit_cache[trial.number] = self.config.space.fits(trial.flat)
-        return self._fit_cache[trial.number]
-
-    def _next_trials(self, count: int, reruns: list[Trial]) -> list[Trial]:
-        chosen = [reruns.pop(0) for _ in range(min(count, len(reruns)))]
-        if count > len(chosen):
-            # the fitting trials are kept as they come: filtering the whole history for every
-            # new trial made each one slower than the last
-            fitting = list(self._fitting.values())
-            suggestions = self._choose(self.trials.values(), fitting, count - len(chosen))
-            number = max(self.trials, default=0) + 1
-            for offset, flat in enumerate(suggestions):
-                trial = Trial(number + offset, flat, self.config.space.model_params(flat))
-                chosen.append(trial)
-                self.trials[trial.number] = trial
-                if self._fits(trial):
-                    self._fitting[trial.number] = trial
-        return chosen
 
     def _start(self, storage: Storage, trial: Trial) -> None:
         log_path = self.results_dir / "logs" / f"trial-{trial.number}.log"
-        trial.status = TrialStatus.RUNNING
-        trial.started_at = _now()
-        trial.finished_at = None
-        trial.intermediate = []  # a re-run of an interrupted trial reports from its start
-        trial.log_path = str(log_path)
+        trial.start(str(log_path))
+        self.trials[trial.number] = trial
         storage.save_trial(trial)
         self.executor.submit(TrialRequest(trial.number, trial.params, log_path))
+        self._emit(EventKind.TRIAL_STARTED, trial)
 
     def _take_reports(self, storage: Storage) -> None:
         """Save the intermediate values running trials reported; stop the poor ones early."""
@@ -411,6 +196,7 @@ class Search:
                 continue
             trial.intermediate.append([report.step, report.value])
             storage.save_trial(trial)
+            self._emit(EventKind.TRIAL_REPORTED, trial)
             if (
                 self._early_stopping is not None
                 and trial.number not in self._stopping
@@ -420,72 +206,63 @@ class Search:
                 self.executor.prune(trial.number)
 
     def _record(self, storage: Storage, trial: Trial, outcome: TrialOutcome) -> None:
-        trial.finished_at = _now()
-        trial.measured_time = outcome.measured_time
-        trial.time = outcome.measured_time
+        hint = self._finish(trial, outcome)
+        storage.save_trial(trial)
+        self._failing.note(trial, hint)
+        self._finished += 1
+        self._files.refresh(self._ordered())
+        if self._graphs is not None:
+            self._graphs.trial_finished()
+        improved = trial is best_trial([t for t in (self._best, trial) if t is not None])
+        if improved:
+            self._best = trial
+        self._emit(EventKind.TRIAL_FINISHED, trial)
+        if improved:
+            self._emit(EventKind.BEST_CHANGED, trial)
+
+    def _finish(self, trial: Trial, outcome: TrialOutcome) -> str:
+        """End ``trial`` as ``outcome`` says; advice for the first failures of a run."""
+        trial.measured_time = trial.time = outcome.measured_time
         trial.resources = outcome.resources
         trial.error, trial.traceback = outcome.error, outcome.traceback
-        hint = ""
         if outcome.kind is OutcomeKind.RESULT:
             try:
                 result = compute_loss(
                     outcome.value, self.config.metrics, outcome.measured_time, outcome.resources
                 )
             except TrialError as error:
-                trial.status, trial.error = TrialStatus.FAILED, str(error)
-                if self._failing.armed:  # only the first trials of a run need the advice
-                    hint = result_advice(outcome.value, self.config.metrics)
-            else:
-                trial.status, trial.loss = TrialStatus.OK, result.loss
-                trial.metrics, trial.metadata, trial.time = (
-                    result.metrics,
-                    result.metadata,
-                    result.time,
+                trial.finish(TrialStatus.FAILED, error=str(error))
+                # only the first trials of a run need the advice
+                return (
+                    result_advice(outcome.value, self.config.metrics)
+                    if self._failing.armed
+                    else ""
                 )
+            trial.metrics, trial.metadata, trial.time = (
+                result.metrics,
+                result.metadata,
+                result.time,
+            )
+            trial.finish(TrialStatus.OK, result.loss)
         elif outcome.kind is OutcomeKind.PRUNED:
-            trial.status = TrialStatus.PRUNED
-            trial.loss = trial.intermediate[-1][1] if trial.intermediate else None
+            trial.finish(
+                TrialStatus.PRUNED, trial.intermediate[-1][1] if trial.intermediate else None
+            )
         elif outcome.kind is OutcomeKind.KILLED:
-            trial.status = TrialStatus.KILLED
-            trial.loss = self.config.function.auto_kill_loss if self.config.function else None
+            function = self.config.function
+            trial.finish(TrialStatus.KILLED, function.auto_kill_loss if function else None)
         else:
-            trial.status = TrialStatus.FAILED
+            trial.finish(TrialStatus.FAILED)
             if self._failing.armed and trial.log_path:
-                hint = f"the trial's output and traceback are in {trial.log_path}"
-        storage.save_trial(trial)
-        self._failing.note(trial, hint)
-        self._finished += 1
-        if trial is best_trial([t for t in (self._best, trial) if t is not None]):
-            self._best = trial
-        self._write_files()
-        if self._graphs is not None:
-            self._graphs.trial_finished()
-        self._emit("trial_finished", trial)
-
-    def _write_files(self, force: bool = False) -> None:
-        """Refresh trials.csv and best.json: at most once a second while trials stream in
-        (rewriting them is O(trials)), always at the start and the end. Storage, the source of
-        truth, is written on every change regardless."""
-        now = time.monotonic()
-        if force or now - self._files_written >= FILES_INTERVAL:
-            write_results_files(self.results_dir, self._ordered())
-            if self.config.search.objective == "pareto":
-                front = pareto_dicts(self._front(), self.config.metrics)
-                write_atomic(self.results_dir / "pareto.json", _json(front))
-            self._files_written = now
-
-    def _front(self) -> list[Trial]:
-        if self.config.search.objective != "pareto":
-            return []
-        return pareto_front(self._ordered(), self.config.metrics)
+                return f"the trial's output and traceback are in {trial.log_path}"
+        return ""
 
     def _ordered(self) -> list[Trial]:
         return [self.trials[n] for n in sorted(self.trials)]
 
-    def _emit(self, kind: str, trial: Trial | None = None) -> None:
-        event = SearchEvent(kind, self._finished, self.config.search.iterations, trial, self._best)
-        for listener in self.listeners:
-            listener(event)
+    def _emit(self, kind: EventKind, trial: Trial | None = None) -> None:
+        total = self.config.search.iterations
+        self.listeners.emit(SearchEvent(kind, self._finished, total, trial, self._best))
 
 
 @contextmanager
@@ -501,21 +278,3 @@ def _signals_held() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-
-
-def _earlier_trials(config: Config) -> list[Trial]:
-    """Finished trials of the searches named in ``search.seed_from`` that fit this space."""
-    found = []
-    for folder in config.search.seed_from:
-        for trial in read_results(config.base_dir / folder).trials:
-            if trial.status.finished and config.space.fits(trial.flat):
-                found.append(trial)
-    return found
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _json(data: Any) -> str:
-    return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"

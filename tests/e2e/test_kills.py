@@ -12,8 +12,9 @@ import psutil
 
 import hypermax
 from hypermax.config import config_from_dict
+from hypermax.execution import executor_for
 from hypermax.optimizers import Optimizer
-from hypermax.search import Search, executor_for
+from hypermax.search import Search
 from hypermax.space import Flat
 from hypermax.storage import SQLStorage, sqlite_url
 from hypermax.trial import Trial, TrialStatus
@@ -60,8 +61,8 @@ def test_a_trial_killed_for_time_is_recorded_and_its_loss_informs_the_method(
     data["hyperparameters"]["properties"]["x"].update({"min": 0, "max": 1})
     config = config_from_dict(data, require_function=False)
     search = Search(config, executor_for(config, function=sleepy))
-    spy = Spy(search.optimizer)
-    search.optimizer = spy
+    spy = Spy(search.planner.optimizer)
+    search.planner.optimizer = spy
     result = search.run()
 
     killed = [t for t in result.trials if t.status is TrialStatus.KILLED]

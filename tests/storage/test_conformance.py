@@ -20,7 +20,7 @@ import pytest
 
 from hypermax.errors import ConfigError, SearchBusyError
 from hypermax.storage import SQLStorage, Storage, sqlite_url
-from hypermax.trial import Trial, TrialStatus
+from hypermax.trial import IllegalTransition, Trial, TrialStatus
 
 STARTED = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=timezone.utc)
 
@@ -226,7 +226,20 @@ def test_save_trial_replaces_the_trial_with_the_same_number(storage: Storage) ->
     storage.save_trial(finished)
     assert only(storage) == finished
 
+
+def test_a_finished_trial_is_never_changed(storage: Storage) -> None:
+    finished = full_trial(number=1)
+    storage.save_trial(finished)
     rerun = replace(finished, status=TrialStatus.RUNNING, loss=None, metrics={}, finished_at=None)
+    with pytest.raises(IllegalTransition, match="trial 1 is stored ok"):
+        storage.save_trial(rerun)
+    assert only(storage) == finished
+
+
+def test_an_interrupted_trial_is_replaced_by_its_rerun(storage: Storage) -> None:
+    interrupted = replace(full_trial(number=1), status=TrialStatus.INTERRUPTED, loss=None)
+    storage.save_trial(interrupted)
+    rerun = replace(interrupted, status=TrialStatus.RUNNING, finished_at=None)
     storage.save_trial(rerun)
     assert only(storage) == rerun
 
@@ -378,7 +391,7 @@ def test_searches_with_different_names_stay_separate(backend: Backend) -> None:
     second.save_config({"search": {"name": "second"}})
     first.save_trial(full_trial(number=1, loss=1.0))
     first.save_trial(full_trial(number=2, loss=2.0))
-    second.save_trial(full_trial(number=1, loss=-1.0))
+    second.save_trial(replace(full_trial(number=1, loss=-1.0), status=TrialStatus.RUNNING))
 
     assert [(t.number, t.loss) for t in first.trials()] == [(1, 1.0), (2, 2.0)]
     assert [(t.number, t.loss) for t in second.trials()] == [(1, -1.0)]

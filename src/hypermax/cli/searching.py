@@ -12,12 +12,16 @@ from hypermax import __version__
 from hypermax.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_INTERRUPTED
 from hypermax.config import Config, config_from_dict, load_config
 from hypermax.errors import ConfigError, ConfigIssue, NotAResultsFolder, StorageError, Terminated
+from hypermax.execution import executor_for
+from hypermax.planner import Planner
 from hypermax.progress import ProgressPrinter, best_summary, front_summary
-from hypermax.search import Search, TrialsFailing, executor_for, open_storage, start_over
+from hypermax.search import Search, TrialsFailing
 from hypermax.storage import SQLITE_FILENAME
 from hypermax.storage.export import pareto_dicts
+from hypermax.storage.fresh import start_over
+from hypermax.storage.registry import open_storage
 from hypermax.storage.results import saved_search
-from hypermax.trial import Trial, TrialStatus
+from hypermax.trial import Trial
 
 
 def _load(path: Path, iterations: int | None = None) -> Config:
@@ -83,7 +87,7 @@ def _search(config: Config, folder: Path | None, fresh: bool) -> int:
     search = Search(config, listeners=[printer], results_dir=folder)  # before --fresh moves
     printer.header = (
         f"hypermax {__version__}: search {config.search.name!r}, method "
-        f"{search.optimizer.describe()}\nresults: {search.results_dir}"
+        f"{search.planner.optimizer.describe()}\nresults: {search.results_dir}"
     )
     if fresh:
         for message in start_over(config, search.results_dir):
@@ -137,12 +141,6 @@ def sample(options: argparse.Namespace) -> int:
             history = storage.trials()
     # as a run would: trials cut short by a stopped run go first, then warm-start sets and
     # the method's suggestions
-    reruns = [t.params for t in history if t.status is TrialStatus.INTERRUPTED][: options.n]
-    for trial in history:
-        if trial.status is TrialStatus.INTERRUPTED:
-            trial.status = TrialStatus.RUNNING
-    wanted = options.n - len(reruns)
-    suggested = Search(config).upcoming(history, wanted) if wanted else []
-    for params in reruns + [config.space.model_params(flat) for flat in suggested]:
+    for params in Planner(config).preview(history, options.n):
         print(json.dumps(params, default=str, ensure_ascii=False))
     return 0

@@ -25,11 +25,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import psutil
 
 from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.execution import limits_for, register_executor
 from hypermax.execution.base import Executor, OutcomeKind, Report, TrialOutcome, TrialRequest
 from hypermax.execution.monitor import (
     SAMPLE_INTERVAL,
@@ -47,6 +48,11 @@ from hypermax.execution.processes import (
     kill_all,
     tagged,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from hypermax.config import Config
 
 READ_SIZE = 65536
 DRAIN_SECONDS = 1.0  # reading what is left once the program exited, at most
@@ -402,3 +408,23 @@ def _end_group(pid: int) -> None:
     """End what is left of a trial's process group (children the program left running)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+@register_executor("executable")
+def executable_executor(
+    config: Config, function: Callable[[Any], Any] | None, ledger: Ledger
+) -> ExecutableExecutor:
+    """One process of the config's ``command`` per trial, run from the config's folder."""
+    spec = config.function
+    if spec is None or not spec.command:
+        raise ConfigError(
+            ConfigIssue("function.command", "missing: an executable needs the command to run")
+        )
+    return ExecutableExecutor(
+        spec.command,
+        config.base_dir,
+        config.search.parallel,
+        limits_for(spec),
+        spec.arguments,
+        ledger,
+    )

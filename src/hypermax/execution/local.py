@@ -21,12 +21,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from hypermax import reporting
 from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.execution import limits_for, register_executor
 from hypermax.execution.base import Executor, OutcomeKind, Report, TrialOutcome, TrialRequest
 from hypermax.execution.channel import ChannelError, Receiver, send_message
 from hypermax.execution.monitor import (
@@ -48,6 +49,9 @@ from hypermax.execution.monitor import (
 from hypermax.execution.processes import TAG_VARIABLE, Ledger, carrying, end_tagged, kill_all
 from hypermax.execution.python_function import FunctionSource, LoadError
 from hypermax.loss import plain_data
+
+if TYPE_CHECKING:
+    from hypermax.config import Config
 
 LOAD_TIMEOUT = 300.0
 
@@ -512,3 +516,29 @@ class LocalExecutor(Executor):
                 process.close()
         self._dying = []
         return cut_short
+
+
+@register_executor("python_function")
+def local_executor(
+    config: Config, function: Callable[[Any], Any] | None, ledger: Ledger
+) -> LocalExecutor:
+    """Warm Python workers for the config's function (or ``function``, a callable)."""
+    from hypermax.config import FunctionConfig
+
+    spec = config.function or FunctionConfig()
+    if function is not None:
+        source = FunctionSource(function=function)
+    elif not (spec.module or spec.src):
+        raise ConfigError(ConfigIssue("function", "missing: say which model function to run"))
+    else:
+        source = FunctionSource(
+            module=spec.module, src=spec.src, name=spec.name, base_dir=str(config.base_dir)
+        )
+    recycling = Recycling(
+        fresh_process=spec.isolation == "process",
+        max_trials=spec.max_trials_per_worker,
+        max_idle_ram=spec.worker_max_ram,
+    )
+    return LocalExecutor(
+        source, config.search.parallel, limits_for(spec), recycling, ledger=ledger
+    )

@@ -57,7 +57,8 @@ class Storage(ABC):
 
     @abstractmethod
     def save_trial(self, trial: Trial) -> None:
-        """Insert or replace the trial with ``trial.number``."""
+        """Insert the trial with ``trial.number``, or replace it while it is running or
+        interrupted; a finished trial is never changed (IllegalTransition)."""
 
     @abstractmethod
     def trials(self) -> list[Trial]:

@@ -39,7 +39,7 @@ from sqlalchemy.pool import StaticPool
 
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
 from hypermax.storage.base import RESUME_HINT, Storage, StorageError, file_error
-from hypermax.trial import Trial, TrialStatus
+from hypermax.trial import IllegalTransition, Trial, TrialStatus
 
 SQLITE_FILENAME = "hypermax.db"
 CONNECT_TIMEOUT = 10  # seconds; a PostgreSQL URL's own connect_timeout wins
@@ -82,10 +82,12 @@ trials_table = Table(
 )
 _TRIAL_FIELDS = [c.name for c in trials_table.columns if c.name != "search_id"]
 # Built once: constructing statements per write cost more than running them.
+_UNFINISHED = (TrialStatus.RUNNING.value, TrialStatus.INTERRUPTED.value)
 _UPDATE_TRIAL = (
     update(trials_table)
     .where(trials_table.c.search_id == bindparam("key_search"))
     .where(trials_table.c.number == bindparam("key_number"))
+    .where(trials_table.c.status.in_(_UNFINISHED))  # a finished trial is never changed
     .values({name: bindparam(f"new_{name}") for name in _TRIAL_FIELDS})
 )
 _INSERT_TRIAL = insert(trials_table)
@@ -327,8 +329,19 @@ class SQLStorage(Storage):
         changes = {f"new_{name}": value for name, value in row.items()}
         changes.update(key_search=self._search_id, key_number=trial.number)
         with self._connection(write=True) as connection:
-            if not connection.execute(_UPDATE_TRIAL, changes).rowcount:
-                connection.execute(_INSERT_TRIAL, {**row, "search_id": self._search_id})
+            if connection.execute(_UPDATE_TRIAL, changes).rowcount:
+                return
+            stored = connection.execute(
+                select(trials_table.c.status).where(
+                    (trials_table.c.search_id == self._search_id)
+                    & (trials_table.c.number == trial.number)
+                )
+            ).scalar()
+            if stored is not None:
+                raise IllegalTransition(
+                    f"trial {trial.number} is stored {stored}: a finished trial is never changed"
+                )
+            connection.execute(_INSERT_TRIAL, {**row, "search_id": self._search_id})
 
     def trials(self) -> list[Trial]:
         if self._search_id is None:
