@@ -49,6 +49,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "search": (
         "src/hypermax/search.py",
         [
+            "tests/test_search.py",
             "tests/e2e/test_resume.py",
             "tests/e2e/test_kills.py",
             "tests/e2e/test_warm_start.py",
@@ -60,6 +61,20 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "tests/test_cli.py",
         ],
     ),
+    # split out of search.py: what runs next, and the trial lifecycle
+    "planner": (
+        "src/hypermax/planner.py",
+        [
+            "tests/test_search.py",
+            "tests/e2e/test_warm_start.py",
+            "tests/e2e/test_edit_space.py",
+            "tests/e2e/test_resume.py",
+            "tests/optimizers/test_staged.py",
+            "tests/test_pareto.py",
+            "tests/test_cli.py",
+        ],
+    ),
+    "trial": ("src/hypermax/trial.py", ["tests/test_trial.py", "tests/test_search.py"]),
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 import hypermax
 from hypermax.cli import main
-from hypermax.search import TrialsFailing
+from hypermax.result import TrialsFailing
 from hypermax.storage import SQLStorage, sqlite_url
 from hypermax.trial import Trial, TrialStatus
 

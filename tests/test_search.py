@@ -5,7 +5,7 @@ milliseconds, where the e2e tests spend seconds on real worker processes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,11 @@ from hypermax.config import Config, config_from_dict
 from hypermax.errors import Terminated
 from hypermax.events import EventKind
 from hypermax.execution.base import OutcomeKind, TrialRequest
-from hypermax.optimizers import Optimizer
 from hypermax.search import Search, SearchResult, TrialsFailing
-from hypermax.space import Flat
 from hypermax.storage import SQLStorage, sqlite_url
 from hypermax.trial import Trial, TrialStatus
 from tests.fake_executor import FakeExecutor, error, hang, killed, result
+from tests.method_spy import spy_on_method
 
 NAME = "fake"
 KILL_LOSS = 7.0
@@ -103,30 +102,6 @@ class Recorder:
 
     def of(self, kind: EventKind) -> list[Heard]:
         return [h for h in self.heard if h.kind is kind]
-
-
-class Spy(Optimizer):
-    """The search's own method, recording the history each suggestion was asked with."""
-
-    def __init__(self, inner: Optimizer):
-        super().__init__(inner.space, inner.seed)
-        self.inner = inner
-        self.seen: list[dict[int, tuple[TrialStatus, float | None]]] = []
-
-    def prepare(self, flat: Flat) -> Flat:
-        return self.inner.prepare(flat)
-
-    def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
-        self.seen.append({t.number: (t.status, t.loss) for t in history})
-        return self.inner.suggest(history, n)
-
-
-def spy_on_method(search: Search) -> Spy:
-    """Wrap the search's optimizer, wherever the runner keeps it (itself or its planner)."""
-    owner = getattr(search, "planner", search)
-    spy = Spy(owner.optimizer)
-    owner.optimizer = spy
-    return spy
 
 
 # --- the fake itself ---------------------------------------------------------------------------
@@ -464,11 +439,6 @@ def test_killed_trials_do_not_count_towards_failing_fast(
     assert [t.status for t in found.trials] == [TrialStatus.KILLED] * 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner bug: Search keeps its fail-fast watch across run() calls, so the same "
-    "Search run again after TrialsFailing stops after its first failure, not five",
-)
 def test_running_the_same_search_again_after_failing_fast_allows_five_more_failures(
     tmp_path: Path, storage: SQLStorage, results_dir: Path
 ) -> None:

@@ -11,7 +11,8 @@ from hypermax.config import config_from_dict
 from hypermax.config.model import DEFAULT_METHOD
 from hypermax.events import Listener
 from hypermax.execution import executor_for
-from hypermax.search import Search, SearchResult
+from hypermax.result import SearchResult
+from hypermax.search import Search
 from hypermax.storage import SQLStorage
 
 

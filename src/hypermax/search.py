@@ -12,9 +12,7 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from hypermax import __version__
 from hypermax.config import Config
@@ -27,44 +25,16 @@ from hypermax.graphs import LiveGraphs
 from hypermax.loss import compute_loss
 from hypermax.planner import Planner
 from hypermax.pruning import EarlyStopping
+from hypermax.result import SearchResult, TrialsFailing
 from hypermax.storage import Storage
 from hypermax.storage.live_files import LiveFiles, config_to_save
 from hypermax.storage.registry import open_storage
 from hypermax.storage.results import make_results_dir
 from hypermax.trial import Trial, TrialStatus, best_trial
 
+__all__ = ["Search", "SearchResult", "TrialsFailing"]
+
 POLL_SECONDS = 0.5
-
-
-class TrialsFailing(RuntimeError):
-    """The first trials of a run all failed and none succeeded: the run stopped early
-    (``search.stop_after_failures``). Every trial is recorded and the results files are
-    written; running the search again goes on. ``result`` holds the trials so far."""
-
-    def __init__(self, message: str, result: SearchResult):
-        super().__init__(message)
-        self.result = result
-
-
-@dataclass
-class SearchResult:
-    """The outcome of a search: best parameters in the nested form the model received."""
-
-    trials: list[Trial]
-    results_dir: Path | None
-    pareto_front: list[Trial] = field(default_factory=list)  # with objective: pareto
-    best: Trial | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.best = best_trial(self.trials)
-
-    @property
-    def best_params(self) -> Any:
-        return self.best.params if self.best else None
-
-    @property
-    def best_loss(self) -> float | None:
-        return self.best.loss if self.best else None
 
 
 class Search:
@@ -89,7 +59,7 @@ class Search:
         self._best: Trial | None = None
         self._files = LiveFiles(self.results_dir, config)
         self._stopping: set[int] = set()  # trials told to stop early
-        self._failing = FailureWatch(config.search.stop_after_failures)
+        self._failing = FailureWatch(config.search.stop_after_failures)  # of one run
         self._graphs = LiveGraphs(self.results_dir) if config.results_graphs else None
         settings = config.search.early_stopping
         self._early_stopping = EarlyStopping(**settings) if settings is not None else None
@@ -155,6 +125,7 @@ class Search:
         """Take over the stored search: the config it now runs with, its trials (those a dead
         run left running are interrupted, and those interrupted too often given up)."""
         storage.mark_interrupted()
+        self._failing = FailureWatch(self.config.search.stop_after_failures)
         saved = config_to_save(self.config)
         storage.save_config(saved)
         self._files.save_config(saved, __version__)

@@ -4,7 +4,6 @@ reason, ``auto_kill_loss``) and the search method learns from it like from any o
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,10 @@ import psutil
 import hypermax
 from hypermax.config import config_from_dict
 from hypermax.execution import executor_for
-from hypermax.optimizers import Optimizer
 from hypermax.search import Search
-from hypermax.space import Flat
 from hypermax.storage import SQLStorage, sqlite_url
 from hypermax.trial import Trial, TrialStatus
+from tests.method_spy import spy_on_method
 
 KILL_LOSS = 9.5
 
@@ -27,22 +25,6 @@ def sleepy(params: dict) -> float:
     if params["x"] > 0.6:
         time.sleep(60)
     return params["x"]
-
-
-class Spy(Optimizer):
-    """The search's own method, with a record of the history each suggestion was asked with."""
-
-    def __init__(self, inner: Optimizer):
-        super().__init__(inner.space, inner.seed)
-        self.inner = inner
-        self.seen: list[dict[int, tuple[TrialStatus, float | None]]] = []
-
-    def prepare(self, flat: Flat) -> Flat:
-        return self.inner.prepare(flat)
-
-    def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
-        self.seen.append({t.number: (t.status, t.loss) for t in history})
-        return self.inner.suggest(history, n)
 
 
 def test_a_trial_killed_for_time_is_recorded_and_its_loss_informs_the_method(
@@ -61,8 +43,7 @@ def test_a_trial_killed_for_time_is_recorded_and_its_loss_informs_the_method(
     data["hyperparameters"]["properties"]["x"].update({"min": 0, "max": 1})
     config = config_from_dict(data, require_function=False)
     search = Search(config, executor_for(config, function=sleepy))
-    spy = Spy(search.planner.optimizer)
-    search.planner.optimizer = spy
+    spy = spy_on_method(search)
     result = search.run()
 
     killed = [t for t in result.trials if t.status is TrialStatus.KILLED]

@@ -15,7 +15,8 @@ from hypermax.errors import ConfigError, ConfigIssue, NotAResultsFolder, Storage
 from hypermax.execution import executor_for
 from hypermax.planner import Planner
 from hypermax.progress import ProgressPrinter, best_summary, front_summary
-from hypermax.search import Search, TrialsFailing
+from hypermax.result import TrialsFailing
+from hypermax.search import Search
 from hypermax.storage import SQLITE_FILENAME
 from hypermax.storage.export import pareto_dicts
 from hypermax.storage.fresh import start_over
