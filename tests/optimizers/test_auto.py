@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hypermax.optimizers import Optimizer, create_optimizer
+from hypermax.optimizers import TPE, Optimizer, create_optimizer
 from hypermax.optimizers.auto import Auto
 from hypermax.optimizers.bayesian import Bayesian
 from hypermax.space import Flat, Space
@@ -69,7 +69,7 @@ class Spy:
 
 def test_defaults_and_the_gp_it_picks() -> None:
     auto = make()
-    assert (auto.gp_trials, auto.gp_fits) == (300, True)
+    assert (auto.settings.gp_trials, auto.gp_fits) == (300, True)
     assert isinstance(auto.gp, Bayesian)
     assert type(auto.tpe).__name__ == "TPE"
 
@@ -203,13 +203,11 @@ def test_uses_its_own_gp_when_told_or_when_the_gp_extra_is_missing(
 
 def test_passes_each_method_its_own_settings_and_seed() -> None:
     auto = make(bayesian={"candidates": 77, "startup_trials": 4}, tpe={"gamma": 0.4})
-    assert (auto.gp.candidates, auto.gp.startup) == (77, 4)  # type: ignore[attr-defined]
-    assert auto.tpe.settings == {"gamma": 0.4}
-    assert (
-        auto.settings["tpe"] == {"gamma": 0.4} and auto.seed == auto.gp.seed == auto.tpe.seed == 3
-    )
+    assert auto.gp.settings == Bayesian.Settings(candidates=77, startup_trials=4)
+    assert auto.tpe.settings == auto.settings.tpe == TPE.Settings(gamma=0.4)
+    assert auto.seed == auto.gp.seed == auto.tpe.seed == 3
     optuna = create_optimizer("auto", SPACE, settings={"optuna-gp": {"startup_trials": 6}})
-    assert optuna.gp.startup == 6  # type: ignore[attr-defined]
+    assert optuna.gp.settings.startup_trials == 6  # type: ignore[attr-defined]
 
 
 def test_one_suggestion_unless_asked_for_more() -> None:

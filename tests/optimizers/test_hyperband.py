@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from hypermax.errors import ConfigError
-from hypermax.optimizers import create_optimizer
+from hypermax.optimizers import Hyperband, create_optimizer
 from hypermax.space import Space
 from hypermax.trial import Trial, TrialStatus
 
@@ -206,8 +206,10 @@ def test_a_fractional_eta_runs_the_promotions() -> None:
 
 @pytest.mark.parametrize("eta", [1, 0.5, 1.0])
 def test_eta_must_be_above_one(eta: float) -> None:
-    with pytest.raises(ConfigError, match="eta > 1"):
+    with pytest.raises(ConfigError, match=r"search\.hyperband\.eta: .* the minimum of 1"):
         create_optimizer("hyperband", SPACE, seed=0, settings={"eta": eta})
+    with pytest.raises(ConfigError, match="eta > 1"):  # built in Python, past the schema
+        create_optimizer("hyperband", SPACE, seed=0, settings=Hyperband.Settings(eta=eta))
 
 
 def test_an_eta_that_gives_two_rounds_one_whole_budget_is_refused() -> None:

@@ -105,4 +105,4 @@ def test_auto_passes_its_settings_on_to_optuna_gp() -> None:
     auto = create_optimizer(
         "auto", Space.from_schema(NUMERIC), seed=1, settings={"optuna-gp": {"startup_trials": 3}}
     )
-    assert auto.gp.startup == 3  # type: ignore[attr-defined]
+    assert auto.gp.settings.startup_trials == 3  # type: ignore[attr-defined]

@@ -14,12 +14,14 @@ import warnings
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hypermax.optimizers.base import Optimizer, register
+from hypermax.optimizers.base import MethodSettings, Optimizer, register
+from hypermax.settings import spec
 from hypermax.space import (
     ArrayNode,
     BranchNode,
@@ -218,21 +220,37 @@ class _HyperoptOptimizer(Optimizer):
 
 @register("tpe")
 class TPE(_HyperoptOptimizer):
-    """Hyperopt's Tree-structured Parzen Estimator.
+    """Hyperopt's Tree-structured Parzen Estimator."""
 
-    Settings (``search.tpe``): ``gamma`` (share of trials deemed good, 0.25), ``candidates``
-    (samples scored per suggestion, 24), ``startup_trials`` (random trials first, 10, where
-    Hyperopt uses 20: good regions are found in fewer trials), ``prior_weight`` (1.0).
-    """
+    @dataclass(frozen=True)
+    class Settings(MethodSettings):
+        """TPE (search.tpe)."""
+
+        gamma: float = field(
+            default=0.25,
+            metadata=spec("Share of trials deemed good.", exclusiveMinimum=0, exclusiveMaximum=1),
+        )
+        candidates: int = field(
+            default=24, metadata=spec("Samples scored per suggestion.", minimum=1)
+        )
+        # Hyperopt uses 20: good regions are found in fewer trials
+        startup_trials: int = field(
+            default=10, metadata=spec("Random trials before TPE models.", minimum=0)
+        )
+        prior_weight: float = field(
+            default=1.0, metadata=spec("Weight of the prior.", exclusiveMinimum=0)
+        )
+
+    settings: Settings
 
     def algorithm(self) -> Any:
         s = self.settings
         return partial(
             _hyperopt().tpe.suggest,
-            gamma=s.get("gamma", 0.25),
-            n_EI_candidates=s.get("candidates", 24),
-            n_startup_jobs=s.get("startup_trials", 10),
-            prior_weight=s.get("prior_weight", 1.0),
+            gamma=s.gamma,
+            n_EI_candidates=s.candidates,
+            n_startup_jobs=s.startup_trials,
+            prior_weight=s.prior_weight,
             verbose=False,
         )
 

@@ -10,19 +10,26 @@ cube of the trials and its model loses its edge in very many dimensions, so ``au
 over to TPE (which learns from all trials, the GP's included) past ``gp_trials`` finished
 trials or where the space encodes to more than ``gp_dimensions`` inputs.
 
-Settings (``search.auto``): ``gp_trials`` (300), ``gp_dimensions`` (64), ``optuna_gp`` (use it
-where it suits, true), and ``bayesian`` / ``optuna-gp`` / ``tpe`` (settings passed to those
-methods).
+Settings (``search.auto``): ``Auto.Settings``, which hold those of ``bayesian``, ``optuna-gp``
+and ``tpe`` for the methods it runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
 
-from hypermax.optimizers.base import Optimizer, create_optimizer, register
+from hypermax.optimizers._hyperopt import TPE
+from hypermax.optimizers.base import (
+    MethodSettings,
+    Optimizer,
+    SettingsInput,
+    create_optimizer,
+    register,
+)
 from hypermax.optimizers.bayesian import Bayesian
-from hypermax.optimizers.optuna_gp import gp_extra_missing
+from hypermax.optimizers.optuna_gp import OptunaGP, gp_extra_missing
+from hypermax.settings import spec
 from hypermax.space import ArrayNode, BranchNode, Flat, Space
 from hypermax.trial import Trial
 
@@ -31,18 +38,49 @@ from hypermax.trial import Trial
 class Auto(Optimizer):
     """A Gaussian process (Optuna's or ours, by space), then TPE once a GP would be slow."""
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
-        super().__init__(space, seed, **settings)
-        self.gp_trials = int(settings.get("gp_trials", 300))
-        gp_dimensions = int(settings.get("gp_dimensions", 64))
-        self.gp_fits = len(Bayesian(space).encode(space.default())) <= gp_dimensions
-        gp = (
-            "optuna-gp"
-            if settings.get("optuna_gp", True) and optuna_gp_suits(space)
-            else "bayesian"
+    @dataclass(frozen=True)
+    class Settings(MethodSettings):
+        """The default method (search.auto)."""
+
+        gp_trials: int = field(
+            default=300,
+            metadata=spec(
+                "Finished trials after which TPE takes over from the Gaussian process.",
+                minimum=0,
+            ),
         )
-        self.gp = create_optimizer(gp, space, seed=self.seed, settings=settings.get(gp))
-        self.tpe = create_optimizer("tpe", space, seed=self.seed, settings=settings.get("tpe"))
+        gp_dimensions: int = field(
+            default=64,
+            metadata=spec("Spaces encoding to more inputs use TPE from the start.", minimum=1),
+        )
+        optuna_gp: bool = field(
+            default=True,
+            metadata=spec(
+                "Use optuna-gp where the gp extra is installed and the space has no conditions."
+            ),
+        )
+        bayesian: Bayesian.Settings = field(
+            default_factory=Bayesian.Settings, metadata=spec("Settings of bayesian, as run here.")
+        )
+        optuna_gp_settings: OptunaGP.Settings = field(
+            default_factory=OptunaGP.Settings,
+            metadata=spec("Settings of optuna-gp, as run here.", key="optuna-gp"),
+        )
+        tpe: TPE.Settings = field(
+            default_factory=TPE.Settings, metadata=spec("Settings of tpe, as run here.")
+        )
+
+    settings: Settings
+
+    def __init__(self, space: Space, seed: int | None = None, settings: SettingsInput = None):
+        super().__init__(space, seed, settings)
+        s = self.settings
+        self.gp_fits = len(Bayesian(space).encode(space.default())) <= s.gp_dimensions
+        if s.optuna_gp and optuna_gp_suits(space):
+            self.gp = create_optimizer("optuna-gp", space, self.seed, s.optuna_gp_settings)
+        else:
+            self.gp = create_optimizer("bayesian", space, self.seed, s.bayesian)
+        self.tpe = create_optimizer("tpe", space, seed=self.seed, settings=s.tpe)
 
     def stateless(self) -> None:
         self.gp.stateless()
@@ -54,11 +92,11 @@ class Auto(Optimizer):
     def describe(self) -> str:
         if not self.gp_fits:
             return "auto: tpe (the space is wider than gp_dimensions for a GP)"
-        return f"auto: {self.gp.name}, then tpe from {self.gp_trials} finished trials"
+        return f"auto: {self.gp.name}, then tpe from {self.settings.gp_trials} finished trials"
 
     def method_for(self, history: Sequence[Trial]) -> Optimizer:
         finished = sum(1 for trial in history if trial.status.finished)
-        return self.gp if self.gp_fits and finished < self.gp_trials else self.tpe
+        return self.gp if self.gp_fits and finished < self.settings.gp_trials else self.tpe
 
 
 def optuna_gp_suits(space: Space) -> bool:

@@ -10,6 +10,11 @@ An implementation promises:
 - It keeps no state that cannot be rebuilt from the history: the runner may create a fresh
   optimizer at any time (on resume, from ``hypermax sample``).
 - It knows nothing of processes, files or UIs.
+
+A method declares its settings (``search.<method>``) as a nested frozen dataclass ``Settings``
+(see ``hypermax.settings``): the config loader checks a section against the schema made from
+it, and the optimizer reads its typed ``settings``. A new method is its own module and its line
+in ``BUILT_IN``; nothing else names its settings.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import difflib
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.settings import parse
 from hypermax.space import Flat, Space
 from hypermax.trial import Trial
 
@@ -43,17 +50,32 @@ BUILT_IN = {
 }
 
 
+@dataclass(frozen=True)
+class MethodSettings:
+    """A method's settings (``search.<method>``); this one takes none."""
+
+
+SettingsInput = MethodSettings | Mapping[str, Any] | None
+
+
 class Optimizer(ABC):
-    """Suggests parameter sets given the trials so far."""
+    """Suggests parameter sets given the trials so far.
+
+    ``Settings`` declares the method's settings; ``settings`` holds this instance's.
+    """
 
     name: ClassVar[str]
     uses_seed: ClassVar[bool] = True  # False for methods whose order does not depend on it
+    Settings: ClassVar[type[MethodSettings]] = MethodSettings
+    settings: MethodSettings
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
+    def __init__(self, space: Space, seed: int | None = None, settings: SettingsInput = None):
+        """``settings``: a ``Settings`` object, or a mapping checked as a config section."""
         self.space = space
         entropy = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         self.seed = entropy % 2**31 if seed is None else int(seed)
-        self.settings = settings
+        where = f"search.{getattr(self, 'name', type(self).__name__)}"
+        self.settings = parse(self.Settings, settings, where)
 
     @abstractmethod
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
@@ -112,16 +134,25 @@ def method_issue(method: str) -> ConfigIssue | None:
 
 
 def create_optimizer(
-    method: str, space: Space, seed: int | None = None, settings: Mapping[str, Any] | None = None
+    method: str, space: Space, seed: int | None = None, settings: SettingsInput = None
 ) -> Optimizer:
-    """Instantiate the optimizer registered as ``method``; a clear error names the choices."""
+    """Instantiate the optimizer registered as ``method`` with ``settings`` (its ``Settings``,
+    or a mapping checked like the config's ``search.<method>``; none: the defaults); a clear
+    error names the choices."""
     issue = method_issue(method)
     if issue is not None:
         raise ConfigError(issue)
     try:
-        return optimizer_class(method)(space, seed=seed, **dict(settings or {}))
+        return optimizer_class(method)(space, seed=seed, settings=settings)
+    except ConfigError:
+        raise
     except ValueError as error:  # settings that contradict each other
         raise ConfigError(ConfigIssue(f"search.{canonical_method(method)}", str(error))) from None
+
+
+def settings_class(method: str) -> type[MethodSettings]:
+    """The settings declaration of ``method`` (a name ``method_issue`` accepts)."""
+    return optimizer_class(method).Settings
 
 
 def optimizer_class(method: str) -> type[Optimizer]:

@@ -16,20 +16,26 @@ are kept above 0.05 of each parameter's range: on tens of trials a GP otherwise 
 losses with wiggles, and EI then scatters (side runs on six problems: average rank 1.75 against
 3.67 without the bound).
 
-Settings (``search.bayesian``): ``startup_trials`` (random trials first, 10), ``candidates``
-(draws scored per suggestion, 1000), ``local_share`` (share of them near the best trials, 0.5),
-``shortest_length_scale`` (0.05), ``xi`` (exploration margin of expected improvement, 0.01).
+Settings (``search.bayesian``): ``Bayesian.Settings``.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hypermax.optimizers.base import Optimizer, create_optimizer, register
+from hypermax.optimizers.base import (
+    MethodSettings,
+    Optimizer,
+    SettingsInput,
+    create_optimizer,
+    register,
+)
+from hypermax.settings import spec
 from hypermax.space import BranchNode, ChoiceNode, Flat, NumberNode, Space
 from hypermax.trial import Trial, TrialStatus
 
@@ -43,13 +49,37 @@ ARD_MAX_DIMENSIONS = 8
 class Bayesian(Optimizer):
     """GP + expected improvement over random candidates."""
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
-        super().__init__(space, seed, **settings)
-        self.startup = int(settings.get("startup_trials", 10))
-        self.candidates = int(settings.get("candidates", 1000))
-        self.xi = float(settings.get("xi", 0.01))
-        self.local_share = float(settings.get("local_share", 0.5))
-        self.shortest = float(settings.get("shortest_length_scale", 0.05))
+    @dataclass(frozen=True)
+    class Settings(MethodSettings):
+        """Our Gaussian process (search.bayesian)."""
+
+        startup_trials: int = field(
+            default=10, metadata=spec("Random trials before the GP.", minimum=1)
+        )
+        candidates: int = field(
+            default=1000, metadata=spec("Random draws scored per suggestion.", minimum=1)
+        )
+        xi: float = field(
+            default=0.01, metadata=spec("Exploration margin of expected improvement.", minimum=0)
+        )
+        local_share: float = field(
+            default=0.5,
+            metadata=spec(
+                "Share of the candidates drawn near the five best trials.", minimum=0, maximum=1
+            ),
+        )
+        shortest_length_scale: float = field(
+            default=0.05,
+            metadata=spec(
+                "Lower bound of the GP's length scales on each parameter's [0, 1] range.",
+                exclusiveMinimum=0,
+            ),
+        )
+
+    settings: Settings
+
+    def __init__(self, space: Space, seed: int | None = None, settings: SettingsInput = None):
+        super().__init__(space, seed, settings)
         nodes = space.nodes()
         self.numbers = [n for n in nodes if isinstance(n, NumberNode) and not n.unordered]
         # (data path, values) of every parameter encoded one-hot: enums and listable randints
@@ -80,14 +110,14 @@ class Bayesian(Optimizer):
                     done.append((self.encode(trial.flat), float(trial.loss)))  # type: ignore[arg-type]
                 except (TypeError, ValueError):
                     continue  # recorded under an older space
-        if len(done) < self.startup:
+        if len(done) < self.settings.startup_trials:
             return create_optimizer("random", self.space, seed=seed).suggest(history, n)
         features = np.array([row for row, _ in done])
         losses = np.array([loss for _, loss in done])
         pending = [self.encode(t.flat) for t in history if t.status is TrialStatus.RUNNING]
         rng = np.random.default_rng(seed)
-        local = int(self.candidates * self.local_share)
-        pool = self.space.sample(rng, self.candidates - local)
+        local = int(self.settings.candidates * self.settings.local_share)
+        pool = self.space.sample(rng, self.settings.candidates - local)
         pool += self._near_best(history, rng, local)
         encoded = np.array([self.encode(flat) for flat in pool])
         tuned = self._fit(features, losses)  # kernel hyperparameters fitted once per call
@@ -95,7 +125,9 @@ class Bayesian(Optimizer):
         for _ in range(n):
             model = self._with_pending(tuned, features, losses, pending)
             mean, std = model.predict(encoded, return_std=True)
-            pick = int(np.argmax(_log_expected_improvement(mean, std, losses.min() - self.xi)))
+            pick = int(
+                np.argmax(_log_expected_improvement(mean, std, losses.min() - self.settings.xi))
+            )
             chosen.append(pool[pick])
             pending.append(list(encoded[pick]))  # the constant liar: expect its mean
             encoded = np.delete(encoded, pick, axis=0)
@@ -137,7 +169,11 @@ class Bayesian(Optimizer):
         # one length scale per dimension where there are few; one for all where there are many
         # (fitting dozens of length scales costs more than it helps on tens of trials)
         scales = np.ones(dimensions) if dimensions <= ARD_MAX_DIMENSIONS else 1.0
-        matern = Matern(nu=2.5, length_scale=scales, length_scale_bounds=(self.shortest, 1e5))
+        matern = Matern(
+            nu=2.5,
+            length_scale=scales,
+            length_scale_bounds=(self.settings.shortest_length_scale, 1e5),
+        )
         kernel = ConstantKernel() * matern + WhiteKernel(1e-3)
         model = GaussianProcessRegressor(kernel, normalize_y=True, random_state=self.seed)
         with warnings.catch_warnings():

@@ -7,36 +7,58 @@ Numbers are searched on [0, 1] (log-scaled ones on a log axis) and rounded after
 conditional branches and list lengths are outside CMA-ES's reach: for those the documented
 fallback is random draws, so this method suits mostly numeric spaces.
 
-Settings (``search.evolution``): ``population`` (trials per generation, CMA-ES's default for
-the number of dimensions), ``sigma`` (initial step on the [0, 1] scale, 0.3).
+Settings (``search.evolution``): ``Evolution.Settings``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from cmaes import CMA
 
-from hypermax.optimizers.base import Optimizer, register
+from hypermax.optimizers.base import MethodSettings, Optimizer, SettingsInput, register
+from hypermax.settings import spec
 from hypermax.space import Flat, NumberNode, Space
 from hypermax.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from cmaes import CMA
 
 
 @register("evolution")
 class Evolution(Optimizer):
     """CMA-ES for numbers, random draws for the rest."""
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
-        super().__init__(space, seed, **settings)
+    @dataclass(frozen=True)
+    class Settings(MethodSettings):
+        """CMA-ES (search.evolution)."""
+
+        population: int | None = field(
+            default=None,
+            metadata=spec(
+                "Trials per CMA-ES generation (default: CMA-ES's own for the number of "
+                "dimensions).",
+                minimum=2,
+            ),
+        )
+        sigma: float = field(
+            default=0.3,
+            metadata=spec(
+                "Initial step on the [0, 1] scale of each number.", exclusiveMinimum=0, maximum=1
+            ),
+        )
+
+    settings: Settings
+
+    def __init__(self, space: Space, seed: int | None = None, settings: SettingsInput = None):
+        super().__init__(space, seed, settings)
         self.numbers = [
             node
             for node in space.parameters()
             if isinstance(node, NumberNode) and node.mode != "randint"
         ]
-        self.sigma = float(settings.get("sigma", 0.3))
-        self.population = settings.get("population")
 
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         drafts = self.space.sample(np.random.default_rng(self.seed_for(history)), n)
@@ -51,13 +73,17 @@ class Evolution(Optimizer):
         return drafts
 
     def _replayed(self, history: Sequence[Trial]) -> CMA:
+        # imported here, not at the top: cmaes loads scipy, half a second that naming or
+        # checking the method (hypermax validate) should not pay
+        from cmaes import CMA
+
         dimensions = len(self.numbers)
         strategy = CMA(
             mean=np.full(dimensions, 0.5),
-            sigma=self.sigma,
+            sigma=self.settings.sigma,
             bounds=np.tile([0.0, 1.0], (dimensions, 1)),
             seed=self.seed,
-            population_size=self.population,
+            population_size=self.settings.population,
         )
         done = []
         for trial in history:

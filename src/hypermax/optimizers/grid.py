@@ -1,22 +1,23 @@
 """Grid search: every combination of enum values, whole numbers and ``resolution`` points of
 each continuous parameter, in order, each point once.
 
-Settings (``search.grid``): ``resolution`` (points per continuous parameter, 5),
-``resolutions`` (per flat parameter name), ``max_points`` (10000; a larger grid is refused
-before anything runs).
+Settings (``search.grid``): ``GridSearch.Settings``; a grid of more than ``max_points`` is
+refused before anything runs.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from hypermax.errors import ConfigError, ConfigIssue
-from hypermax.optimizers.base import Optimizer, register
+from hypermax.optimizers.base import MethodSettings, Optimizer, SettingsInput, register
+from hypermax.settings import spec
 from hypermax.space import (
     ArrayNode,
     BranchNode,
@@ -30,9 +31,6 @@ from hypermax.space import (
 )
 from hypermax.trial import Trial
 
-DEFAULT_RESOLUTION = 5
-DEFAULT_MAX_POINTS = 10_000
-
 
 @register("grid")
 class GridSearch(Optimizer):
@@ -40,11 +38,27 @@ class GridSearch(Optimizer):
 
     uses_seed = False  # the order is the grid's own
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
-        super().__init__(space, seed, **settings)
-        self.resolution = int(settings.get("resolution", DEFAULT_RESOLUTION))
-        self.resolutions: dict[str, int] = dict(settings.get("resolutions", {}))
-        limit = int(settings.get("max_points", DEFAULT_MAX_POINTS))
+    @dataclass(frozen=True)
+    class Settings(MethodSettings):
+        """Grid search (search.grid)."""
+
+        resolution: int = field(
+            default=5, metadata=spec("Points per continuous parameter.", minimum=2)
+        )
+        resolutions: Mapping[str, int] = field(
+            default_factory=dict,
+            metadata=spec(
+                "Points per parameter, by flat name.",
+                additionalProperties={"type": "integer", "minimum": 1},
+            ),
+        )
+        max_points: int = field(default=10_000, metadata=spec("Refuse a larger grid.", minimum=1))
+
+    settings: Settings
+
+    def __init__(self, space: Space, seed: int | None = None, settings: SettingsInput = None):
+        super().__init__(space, seed, settings)
+        limit = self.settings.max_points
         self.size = self._count(space.root)
         if self.size > limit:
             raise ConfigError(
@@ -81,7 +95,7 @@ class GridSearch(Optimizer):
     def values(self, node: NumberNode) -> list[float | int]:
         """The grid values of one number: every allowed value if there are few, else evenly
         spaced points (on a log scale for log parameters)."""
-        count = self.resolutions.get(node.path, self.resolution)
+        count = self.settings.resolutions.get(node.path, self.settings.resolution)
         if math.isfinite(node.cardinality()) and node.cardinality() <= count:
             step = node.rounding or 1
             low = node.low if node.low is not None else 0
@@ -100,7 +114,7 @@ class GridSearch(Optimizer):
 
     def _count(self, node: Node) -> float:
         if isinstance(node, NumberNode):
-            count = self.resolutions.get(node.path, self.resolution)
+            count = self.settings.resolutions.get(node.path, self.settings.resolution)
             finite = math.isfinite(node.cardinality())
             return node.cardinality() if finite and node.cardinality() <= count else count
         if isinstance(node, ChoiceNode):

@@ -11,11 +11,11 @@ place in it), so the method keeps no state and resumes exactly. A round whose pr
 still has trials running cannot be filled yet; later brackets start meanwhile, which is how
 parallel workers stay busy.
 
-Settings (``search.hyperband``): ``min_budget`` (1), ``max_budget`` (81), ``eta`` (3: any
-number above 1, e.g. the original Hypermax's 1.643167673 or 2.71), ``sampler`` (the method
-proposing new configurations: ``random``, as in Hyperband, or e.g. ``tpe``, which then learns
-from the trials at the largest budget that has enough of them; the config loader makes it
-``atpe`` where the method is spelt ``abh``, as the original's Adaptive Bayesian Hyperband).
+Settings (``search.hyperband``, ``search.abh``): ``Hyperband.Settings``. ``eta`` may be any
+number above 1, e.g. the original Hypermax's 1.643167673 or 2.71; the ``sampler`` proposing new
+configurations is ``random``, as in Hyperband, or e.g. ``tpe``, which then learns from the
+trials at the largest budget that has enough of them; the config loader makes it ``atpe`` where
+the method is spelt ``abh``, as the original's Adaptive Bayesian Hyperband.
 With a fractional ``eta`` the counts are floored as with a whole one; whole budgets are
 rounded, and an ``eta`` so small that two rounds of a bracket would get the same whole budget
 is refused (the promoted configurations would only run again unchanged).
@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from hypermax.optimizers.base import (
+    MethodSettings,
     Optimizer,
+    SettingsInput,
     canonical_method,
     create_optimizer,
     method_issue,
     register,
 )
+from hypermax.settings import spec
 from hypermax.space import RUN_KEYS, Flat, Space, point_key, without_run_keys
 from hypermax.trial import Trial, TrialStatus
 
@@ -58,43 +60,71 @@ class Round:
 class Hyperband(Optimizer):
     """Hyperband over budgets from ``min_budget`` to ``max_budget``."""
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
-        super().__init__(space, seed, **settings)
-        self.min_budget = settings.get("min_budget", 1)
-        self.max_budget = settings.get("max_budget", 81)
-        self.eta = settings.get("eta", 3)
-        if not 0 < self.min_budget <= self.max_budget or not self.eta > 1:
+    @dataclass(frozen=True)
+    class Settings(MethodSettings):
+        """Hyperband (search.hyperband, or search.abh: the original Hypermax's name)."""
+
+        min_budget: float = field(
+            default=1, metadata=spec("Smallest budget a configuration gets.", exclusiveMinimum=0)
+        )
+        max_budget: float = field(
+            default=81,
+            metadata=spec(
+                "Largest budget; whole numbers when both bounds are.", exclusiveMinimum=0
+            ),
+        )
+        eta: float = field(
+            default=3,
+            metadata=spec(
+                "Keep the best 1/eta of each round, at eta times the budget; any number above "
+                "1, e.g. 2.71.",
+                exclusiveMinimum=1,
+            ),
+        )
+        sampler: str = field(
+            default="random",
+            metadata=spec("Method proposing new configurations: random, or e.g. tpe."),
+        )
+
+    settings: Settings
+
+    def __init__(self, space: Space, seed: int | None = None, settings: SettingsInput = None):
+        super().__init__(space, seed, settings)
+        low, high, eta = self.settings.min_budget, self.settings.max_budget, self.settings.eta
+        if not 0 < low <= high or not eta > 1:
             raise ValueError("hyperband needs 0 < min_budget <= max_budget and eta > 1")
-        self.whole = isinstance(self.min_budget, int) and isinstance(self.max_budget, int)
-        self.s_max = math.floor(math.log(self.max_budget / self.min_budget, self.eta) + 1e-9)
-        budgets = [round(self.max_budget * self.eta**-s) for s in range(self.s_max, -1, -1)]
+        self.whole = isinstance(low, int) and isinstance(high, int)
+        self.s_max = math.floor(math.log(high / low, eta) + 1e-9)
+        budgets = [round(high * eta**-s) for s in range(self.s_max, -1, -1)]
         if self.whole and len(set(budgets)) < len(budgets):
             raise ValueError(
-                f"eta {self.eta} over whole budgets {self.min_budget} to {self.max_budget} gives "
-                f"two rounds the same budget ({', '.join(map(str, budgets))}): the promoted "
-                "configurations would run again unchanged; choose a larger eta, a wider range, "
-                f"or fractional budgets (max_budget {float(self.max_budget)})"
+                f"eta {eta} over whole budgets {low} to {high} gives two rounds the same budget "
+                f"({', '.join(map(str, budgets))}): the promoted configurations would run again "
+                "unchanged; choose a larger eta, a wider range, or fractional budgets "
+                f"(max_budget {float(high)})"
             )
-        self.sampler = settings.get("sampler", "random")
-        issue = method_issue(self.sampler)
-        if issue is not None or canonical_method(self.sampler) == "hyperband":
+        sampler = self.settings.sampler
+        issue = method_issue(sampler)
+        if issue is not None or canonical_method(sampler) == "hyperband":
             reason = issue.message if issue else "it must be another method"
-            raise ValueError(f"sampler {self.sampler!r}: {reason}")
+            raise ValueError(f"sampler {sampler!r}: {reason}")
 
     def describe(self) -> str:
+        s = self.settings
         return (
-            f"hyperband (budgets {self.min_budget} to {self.max_budget}, eta {self.eta:g}, "
-            f"new configurations from {self.sampler})"
+            f"hyperband (budgets {s.min_budget} to {s.max_budget}, eta {s.eta:g}, "
+            f"new configurations from {s.sampler})"
         )
 
     def rounds(self, loop: int) -> Iterator[list[Round]]:
         """The brackets of one loop, each a list of rounds."""
+        eta, high = self.settings.eta, self.settings.max_budget
         for s in range(self.s_max, -1, -1):
-            starting = math.ceil((self.s_max + 1) / (s + 1) * self.eta**s)
+            starting = math.ceil((self.s_max + 1) / (s + 1) * eta**s)
             bracket = []
             for i in range(s + 1):
-                budget = self.max_budget * self.eta ** (i - s)
-                size = max(1, math.floor(starting * self.eta**-i))
+                budget = high * eta ** (i - s)
+                size = max(1, math.floor(starting * eta**-i))
                 bracket.append(Round(loop, self.s_max - s + 1, i, size, self._budget(budget)))
             yield bracket
 
@@ -102,7 +132,10 @@ class Hyperband(Optimizer):
         return round(budget) if self.whole else budget
 
     def prepare(self, flat: Flat) -> Flat:
-        return {**flat, "$budget": self._budget(self.max_budget)}  # no bracket: a full run
+        return {
+            **flat,
+            "$budget": self._budget(self.settings.max_budget),
+        }  # no bracket: a full run
 
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         slots: dict[tuple[int, int, int], list[Trial | None]] = {}  # None: about to start
@@ -172,7 +205,7 @@ class Hyperband(Optimizer):
         running = [t for t in history if t.status is TrialStatus.RUNNING]
         told = [replace(t, flat=without_run_keys(t.flat)) for t in informed + running]
         # a seed of its own per call: a random sampler is told nothing and would repeat itself
-        sampler = create_optimizer(self.sampler, self.space, seed=self.seed_for(history))
+        sampler = create_optimizer(self.settings.sampler, self.space, seed=self.seed_for(history))
         sampler.stateless()
         return sampler.suggest(told, count)
 

@@ -16,13 +16,13 @@ exactly. Beside running trials (``parallel``) each suggestion comes from a fresh
 whole history, the running trials as running, which the sampler keeps its suggestions away
 from.
 
-Settings (``search.optuna-gp``): ``startup_trials`` (random trials first, 10),
-``deterministic`` (the loss has no noise, false).
+Settings (``search.optuna-gp``): ``OptunaGP.Settings``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypermax.optimizers._optuna import (
@@ -31,7 +31,8 @@ from hypermax.optimizers._optuna import (
     quiet_optuna,
     recorded_trial,
 )
-from hypermax.optimizers.base import Optimizer, register
+from hypermax.optimizers.base import MethodSettings, Optimizer, SettingsInput, register
+from hypermax.settings import spec
 from hypermax.space import Flat, Space
 from hypermax.trial import Trial, TrialStatus
 
@@ -47,8 +48,19 @@ def gp_extra_missing() -> list[str]:
 class OptunaGP(Optimizer):
     """Optuna's GPSampler, told our history."""
 
-    def __init__(self, space: Space, seed: int | None = None, **settings: Any):
-        super().__init__(space, seed, **settings)
+    @dataclass(frozen=True)
+    class Settings(MethodSettings):
+        """Optuna's GP (search.optuna-gp)."""
+
+        startup_trials: int = field(
+            default=10, metadata=spec("Random trials before the GP.", minimum=0)
+        )
+        deterministic: bool = field(default=False, metadata=spec("The loss has no noise."))
+
+    settings: Settings
+
+    def __init__(self, space: Space, seed: int | None = None, settings: SettingsInput = None):
+        super().__init__(space, seed, settings)
         missing = gp_extra_missing()
         if missing:
             raise ValueError(
@@ -57,8 +69,6 @@ class OptunaGP(Optimizer):
                 "pip install '.[gp]'; PyPI's 'hypermax' is another project), or choose another "
                 "method"
             )
-        self.startup = int(settings.get("startup_trials", 10))
-        self.deterministic = bool(settings.get("deterministic", False))
         self.follow_sequence = True
         self._sequence: _Sequence | None = None
 
@@ -101,7 +111,9 @@ class OptunaGP(Optimizer):
         import optuna
 
         return optuna.samplers.GPSampler(
-            seed=seed, n_startup_trials=self.startup, deterministic_objective=self.deterministic
+            seed=seed,
+            n_startup_trials=self.settings.startup_trials,
+            deterministic_objective=self.settings.deterministic,
         )
 
 
