@@ -15,7 +15,7 @@ from typing import Any
 from hypermax.config import Config
 from hypermax.optimizers import Optimizer, create_optimizer
 from hypermax.optimizers.scalarized import Scalarized
-from hypermax.optimizers.staged import Stage, Staged
+from hypermax.optimizers.staged import Staged
 from hypermax.pareto import objectives
 from hypermax.space import point_key
 from hypermax.storage.results import read_results
@@ -37,18 +37,9 @@ def optimizer_for(config: Config) -> Optimizer:
 def _single_objective_optimizer(config: Config) -> Optimizer:
     search = config.search
     if search.stages or search.incremental:
-        stages = [
-            Stage(
-                tuple(stage["parameters"]),
-                stage.get("method", search.method),
-                int(stage["iterations"]),
-                stage.get("settings", search.method_settings if "method" not in stage else {}),
-            )
-            for stage in search.stages
-        ]
         return Staged(
             config.space,
-            stages,
+            search.stages,
             search.incremental,
             search.method,
             search.seed,

@@ -23,6 +23,7 @@ from hypermax.config import (
 )
 from hypermax.errors import ConfigError
 from hypermax.loss import MetricSpec
+from hypermax.optimizers import TPE, Auto, Hyperband, RandomSearch
 from hypermax.space import ArrayNode, BranchNode, ChoiceNode, ConstantNode, NumberNode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -118,7 +119,7 @@ def test_minimal_config_gets_the_defaults(tmp_path: Path) -> None:
     assert config.search.parallel == 1
     assert config.search.seed is None
     assert config.search.storage is None
-    assert config.search.method_settings == {}
+    assert config.search.method_settings == Auto.Settings()  # every default
     assert config.search.name == "my_search"
     assert config.results_directory == "hypermax_results"
     assert config.results_dir == (tmp_path / "hypermax_results" / "my_search").resolve()
@@ -148,7 +149,7 @@ def test_full_config_loads_every_section(tmp_path: Path) -> None:
         seed=3,
         parallel=2,
         storage="sqlite:///elsewhere.db",
-        method_settings={},
+        method_settings=RandomSearch.Settings(),
     )
     assert config.function == FunctionConfig(
         type="python_function",
@@ -184,7 +185,7 @@ def test_method_settings_come_from_the_methods_own_section(tmp_path: Path) -> No
     data["search"] = {"method": "tpe", "tpe": {"gamma": 0.3, "startup_trials": 5}, "random": {}}
     config = load_config(write_json(tmp_path / "search.json", data))
     assert config.search.method == "tpe"
-    assert config.search.method_settings == {"gamma": 0.3, "startup_trials": 5}
+    assert config.search.method_settings == TPE.Settings(gamma=0.3, startup_trials=5)
 
 
 def test_config_from_dict_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -611,7 +612,7 @@ def test_hyperband_settings_where_the_original_put_them(
     data = {**copy.deepcopy(MINIMAL), "search": search}
     config = load_config(write_json(tmp_path / "search.json", data))
     assert config.search.method == "hyperband"
-    assert config.search.method_settings == expected
+    assert config.search.method_settings == Hyperband.Settings(**expected)
 
 
 def test_keys_the_original_read_nowhere_are_accepted_and_ignored(tmp_path: Path) -> None:
@@ -621,7 +622,7 @@ def test_keys_the_original_read_nowhere_are_accepted_and_ignored(tmp_path: Path)
     data["hyperparameters"]["properties"]["x"]["name"] = "x_label"
     data["search"] = {"method": "tpe", "budget": 100}
     config = load_config(write_json(tmp_path / "search.json", data))
-    assert config.search.method_settings == {}
+    assert config.search.method_settings == TPE.Settings()
     assert config.space.nested(config.space.default()).keys() == {"x"}
 
 

@@ -3,7 +3,7 @@ held at, and resuming from the recorded stage."""
 
 from __future__ import annotations
 
-from hypermax.optimizers.staged import Stage, Staged
+from hypermax.optimizers.staged import Incremental, Stage, Staged
 from hypermax.space import Space
 from hypermax.trial import Trial, TrialStatus
 
@@ -52,7 +52,7 @@ def varying(trials: list[Trial]) -> set[str]:
 
 
 def test_stages_tune_their_parameters_and_hold_the_rest_at_the_best() -> None:
-    stages = [Stage(("x",), "tpe", 12, {}), Stage(("y", "opt"), "tpe", 12, {})]
+    stages = [Stage(("x",), "tpe", 12), Stage(("y", "opt"), "tpe", 12)]
     history = run(Staged(SPACE, stages, default_method="random", seed=1), 34)
     first, second, rest = history[:12], history[12:24], history[24:]
     assert [t.flat["$stage"] for t in history] == [0] * 12 + [1] * 12 + [2] * 10
@@ -67,7 +67,7 @@ def test_stages_tune_their_parameters_and_hold_the_rest_at_the_best() -> None:
 
 
 def test_a_resumed_staged_search_continues_in_the_same_stage() -> None:
-    stages = [Stage(("x",), "tpe", 6, {}), Stage(("model",), "random", 6, {})]
+    stages = [Stage(("x",), "tpe", 6), Stage(("model",), "random", 6)]
     whole = run(Staged(SPACE, stages, seed=2), 12)
     again = Staged(SPACE, stages, seed=2).suggest(whole[:7], 1)[0]
     assert again == whole[7].flat
@@ -75,13 +75,15 @@ def test_a_resumed_staged_search_continues_in_the_same_stage() -> None:
 
 
 def test_incremental_groups_take_turns() -> None:
-    optimizer = Staged(SPACE, incremental={"groups": [["x"], ["y"]], "iterations": 4}, seed=0)
+    optimizer = Staged(
+        SPACE, incremental=Incremental(groups=(("x",), ("y",)), iterations=4), seed=0
+    )
     history = run(optimizer, 16)
     assert [varying(history[i : i + 4]) for i in range(0, 16, 4)] == [{"x"}, {"y"}] * 2
 
 
 def test_incremental_random_subsets_are_seeded() -> None:
-    spec = {"size": 1, "iterations": 3, "method": "random"}
+    spec = Incremental(size=1, iterations=3, method="random")
     picks = [Staged(SPACE, incremental=spec, seed=5).stage(i).parameters for i in range(6)]
     assert picks == [Staged(SPACE, incremental=spec, seed=5).stage(i).parameters for i in range(6)]
     assert all(len(p) == 1 for p in picks if p) and len(set(picks)) > 1
@@ -91,8 +93,8 @@ def test_a_staged_search_says_what_its_stages_run() -> None:
     space = Space.from_schema(
         {"type": "object", "properties": {"x": {"type": "number", "min": 0, "max": 1}}}
     )
-    stages = [Stage(("x",), "tpe", 5, {}), Stage(None, "auto", 5, {})]
+    stages = [Stage(("x",), "tpe", 5), Stage(None, "auto", 5)]
     assert Staged(space, stages).describe() == "staged (2 stage(s): tpe, auto)"
-    assert Staged(space, stages[:1], incremental={"method": "random"}).describe() == (
+    assert Staged(space, stages[:1], incremental=Incremental(method="random")).describe() == (
         "staged (1 stage(s): tpe, then incremental random)"
     )

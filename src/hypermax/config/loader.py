@@ -8,13 +8,11 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from hypermax.config.model import (
     DEFAULT_ITERATIONS,
@@ -24,10 +22,22 @@ from hypermax.config.model import (
     FunctionConfig,
     SearchSettings,
 )
-from hypermax.config.schema import config_schema
+from hypermax.config.schema import (
+    ANY_SECTION,
+    SEARCH_PROPERTIES,
+    method_names,
+    method_schema,
+    nested,
+    replaced,
+    with_method_sections,
+)
 from hypermax.errors import ConfigError, ConfigIssue
 from hypermax.loss import MetricSpec
 from hypermax.optimizers import canonical_method, create_optimizer, method_issue
+from hypermax.optimizers.base import MethodSettings, settings_class
+from hypermax.optimizers.staged import Incremental, Stage
+from hypermax.pruning import EarlyStopping
+from hypermax.settings import build, validation_issues
 from hypermax.space import MAX_SPACE_DEPTH, Space, depth_issue, point_key, shown
 
 # Bounds that keep a hostile or mistaken file from exhausting the stack or the memory: levels of
@@ -201,6 +211,10 @@ def _yaml_duplicate_keys(root: yaml.Node) -> list[ConfigIssue]:
                     first[key.tag, key.value] = line
                 stack.append((value, _dotted_join(where, key.value)))
     return sorted(issues, key=lambda issue: issue.message)
+
+
+def _dotted(parts: Any) -> str:
+    return ".".join(str(part) for part in parts)
 
 
 def _dotted_join(parent: str, key: Any) -> str:
@@ -436,14 +450,13 @@ def _stage_issues(config: Config) -> list[ConfigIssue]:
         for depth in range(1, path.count(".") + 1)
     }
     issues = []
-    named: list[tuple[str, list[str]]] = [
-        (f"search.stages.{i}.parameters", stage["parameters"])
+    named: list[tuple[str, Sequence[str]]] = [
+        (f"search.stages.{i}.parameters", stage.parameters or ())
         for i, stage in enumerate(config.search.stages)
     ]
-    incremental = config.search.incremental or {}
+    incremental = config.search.incremental or Incremental()
     named += [
-        (f"search.incremental.groups.{i}", group)
-        for i, group in enumerate(incremental.get("groups", []))
+        (f"search.incremental.groups.{i}", group) for i, group in enumerate(incremental.groups)
     ]
     for where, names in named:
         for position, name in enumerate(names):
@@ -457,10 +470,12 @@ def _stage_issues(config: Config) -> list[ConfigIssue]:
                         f"choose from {', '.join(sorted(known))}",
                     )
                 )
+    written = config.raw.get("search", {})  # methods named there: search.method's is checked
     methods = [
-        (f"search.stages.{i}.method", s.get("method")) for i, s in enumerate(config.search.stages)
+        (f"search.stages.{i}.method", stage.get("method"))
+        for i, stage in enumerate(written.get("stages", []))
     ]
-    methods.append(("search.incremental.method", incremental.get("method")))
+    methods.append(("search.incremental.method", written.get("incremental", {}).get("method")))
     for where, method in methods:
         issue = method_issue(method) if method else None
         if issue is not None:
@@ -491,6 +506,8 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
     method = canonical_method(search.get("method", DEFAULT_METHOD))
     parallel = search.get("parallel", (function or {}).get("parallel", 1))
     default_name = source.stem if source else "search"
+    own = _typed_settings(method, method_settings(search))
+    early_stopping = search.get("early_stopping")
     settings = SearchSettings(
         name=search.get("name", default_name),
         method=method,
@@ -498,12 +515,12 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         seed=None if search.get("seed") is None else int(search["seed"]),
         parallel=int(parallel),
         storage=search.get("storage"),
-        method_settings=method_settings(search),
+        method_settings=own,
         initial=list(search.get("initial", [])),
-        stages=list(search.get("stages", [])),
+        stages=[_stage(stage, method, own) for stage in search.get("stages", [])],
         objective=search.get("objective", "scalar"),
-        early_stopping=search.get("early_stopping"),
-        incremental=search.get("incremental"),
+        early_stopping=None if early_stopping is None else EarlyStopping(**early_stopping),
+        incremental=_incremental(search.get("incremental"), method, own),
         stop_after_failures=int(search.get("stop_after_failures", 5)),
         seed_from=[search["seed_from"]]
         if isinstance(search.get("seed_from"), str)
@@ -530,6 +547,45 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
     )
 
 
+def _typed_settings(method: str, section: Mapping[str, Any]) -> MethodSettings:
+    """A checked settings section as its method's ``Settings`` (the bare base where the method
+    is unknown: reported as such, and nothing is built)."""
+    if method_issue(method) is not None:
+        return MethodSettings()
+    return build(settings_class(method), section)
+
+
+def _method_and_settings(
+    section: Mapping[str, Any], method: str, settings: MethodSettings
+) -> tuple[str, MethodSettings]:
+    """The method of a stage or of ``incremental`` and its settings: its own ``settings`` (for
+    its ``method``, else the search's), else its method's defaults, else the search's own."""
+    if "method" in section:
+        method, settings = section["method"], _typed_settings(section["method"], {})
+    if "settings" in section:
+        settings = _typed_settings(method, section["settings"])
+    return method, settings
+
+
+def _stage(section: Mapping[str, Any], method: str, settings: MethodSettings) -> Stage:
+    method, settings = _method_and_settings(section, method, settings)
+    return Stage(tuple(section["parameters"]), method, int(section["iterations"]), settings)
+
+
+def _incremental(
+    section: Mapping[str, Any] | None, method: str, settings: MethodSettings
+) -> Incremental | None:
+    if section is None:
+        return None
+    method, settings = _method_and_settings(section, method, settings)
+    return Incremental(
+        groups=tuple(tuple(group) for group in section.get("groups", ())),
+        **{key: int(section[key]) for key in ("size", "iterations") if key in section},
+        method=method,
+        settings=settings,
+    )
+
+
 FLAT_HYPERBAND_KEYS = ("min_budget", "max_budget", "eta")  # where the original read them
 
 
@@ -547,51 +603,42 @@ def method_settings(search: Mapping[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def _schema_issues(data: Mapping[str, Any]) -> Iterator[ConfigIssue]:
-    validator = Draft202012Validator(config_schema())
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        yield from _explain(error)
+def _schema_issues(data: Mapping[str, Any]) -> list[ConfigIssue]:
+    return validation_issues(data, _validation_schema(data))
 
 
-def _dotted(parts: Any) -> str:
-    return ".".join(str(part) for part in parts)
+def _validation_schema(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema that checks ``data``: the general one, and for each method's settings that
+    ``data`` gives (``search.tpe``, a stage's or ``incremental``'s ``settings``) that method's
+    own schema, so only the methods named are imported."""
+    search = data.get("search")
+    if not isinstance(search, Mapping):
+        return with_method_sections(())
+    schema = with_method_sections(name for name in method_names() if name in search)
+    method = search.get("method", DEFAULT_METHOD)
+    stages = search.get("stages")
+    if isinstance(stages, list):  # a schema per stage, each with its own method's settings
+        one = nested(schema, (*SEARCH_PROPERTIES, "stages", "items"))
+        each = [
+            replaced(one, ("properties", "settings"), _settings_schema(stage, method))
+            for stage in stages
+        ]
+        schema = replaced(schema, (*SEARCH_PROPERTIES, "stages", "prefixItems"), each)
+    incremental = search.get("incremental")
+    if isinstance(incremental, Mapping):
+        where = (*SEARCH_PROPERTIES, "incremental", "properties", "settings")
+        schema = replaced(schema, where, _settings_schema(incremental, method))
+    return schema
 
 
-def _explain(error: ValidationError) -> Iterator[ConfigIssue]:
-    """Turn a jsonschema error into messages that say what to change."""
-    path = _dotted(error.absolute_path)
-    schema: Any = error.schema
-    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        allowed = list(schema.get("properties", {}))
-        for key in error.instance:
-            if key in allowed:
-                continue
-            hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            advice = f"did you mean {hint[0]!r}?" if hint else f"known keys: {', '.join(allowed)}"
-            yield ConfigIssue(
-                _dotted([*error.absolute_path, key]), f"unknown key {shown(key)}; {advice}"
-            )
-    elif error.validator == "required":
-        yield ConfigIssue(path, f"missing required key {error.message.split(chr(39))[1]!r}")
-    elif error.validator == "enum":
-        options = ", ".join(repr(value) for value in error.validator_value)  # type: ignore[union-attr]
-        yield ConfigIssue(path, f"{shown(error.instance)} is not allowed; use one of {options}")
-    elif (
-        error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "name"
-    ):
-        yield ConfigIssue(
-            path,
-            f"{shown(error.instance)} cannot name a folder: use letters, digits, '_', '-' and "
-            "'.', and not '.' or '..' alone",
-        )
-    elif error.validator == "type":
-        yield ConfigIssue(
-            path,
-            f"must be of type {error.validator_value}, got {type(error.instance).__name__} "
-            f"{shown(error.instance)}",
-        )
-    else:
-        yield ConfigIssue(path, error.message)
+def _settings_schema(section: Any, method: Any) -> dict[str, Any]:
+    """The schema of the ``settings`` of a stage or of ``incremental``: those of its method,
+    else of ``search.method`` (any object where that method is unknown: reported as such)."""
+    if isinstance(section, Mapping) and "method" in section:
+        method = section["method"]
+    if isinstance(method, str) and method_issue(method) is None:
+        return method_schema(method)
+    return ANY_SECTION
 
 
 def _semantic_issues(

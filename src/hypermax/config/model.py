@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from hypermax.loss import MetricSpec
+from hypermax.optimizers.base import MethodSettings
+from hypermax.optimizers.staged import Incremental, Stage
+from hypermax.pruning import EarlyStopping
 from hypermax.space import Space
 
 DEFAULT_ITERATIONS = 100
@@ -46,12 +49,12 @@ class SearchSettings:
     seed: int | None = None
     parallel: int = 1
     storage: str | None = None
-    method_settings: dict[str, Any] = field(default_factory=dict)
+    method_settings: MethodSettings = field(default_factory=MethodSettings)  # the method's own
     initial: list[Any] = field(default_factory=list)  # nested parameter sets to try first
     seed_from: list[str] = field(default_factory=list)  # results folders whose trials inform
-    stages: list[dict[str, Any]] = field(default_factory=list)  # parameters, method, iterations
-    incremental: dict[str, Any] | None = None  # groups or size, iterations, method
-    early_stopping: dict[str, Any] | None = None  # percentile, min_trials, warmup_steps
+    stages: list[Stage] = field(default_factory=list)  # methods and settings resolved
+    incremental: Incremental | None = None  # its method and settings resolved
+    early_stopping: EarlyStopping | None = None
     objective: str = "scalar"  # or "pareto": metrics kept apart, the result is the front
     stop_after_failures: int = 5  # a run whose first N finished trials all failed stops; 0: never
 

@@ -13,23 +13,36 @@ named ``groups`` in turn or, without groups, over ``size`` parameters drawn at r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from hypermax.optimizers.base import Optimizer, create_optimizer
+from hypermax.optimizers.base import MethodSettings, Optimizer, create_optimizer
 from hypermax.space import STAGE_KEY, Flat, Space, run_values
 from hypermax.trial import Trial, TrialStatus, best_trial
 
 
 @dataclass(frozen=True)
 class Stage:
+    """One stage of ``search.stages``, its method and settings resolved."""
+
     parameters: tuple[str, ...] | None  # None: every parameter
     method: str
     iterations: int | None  # None: open-ended
-    settings: Mapping[str, Any]
+    settings: MethodSettings | None = None  # None: the method's defaults
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """``search.incremental``: stages of ``iterations`` trials over the ``groups`` in turn, or
+    without groups over ``size`` parameters drawn at random per stage."""
+
+    groups: tuple[tuple[str, ...], ...] = ()
+    size: int = 2
+    iterations: int = 20
+    method: str | None = None  # None: the search's method
+    settings: MethodSettings | None = None  # None: the method's defaults (the search's own)
 
 
 class Staged(Optimizer):
@@ -39,16 +52,16 @@ class Staged(Optimizer):
         self,
         space: Space,
         stages: Sequence[Stage] = (),
-        incremental: Mapping[str, Any] | None = None,
+        incremental: Incremental | None = None,
         default_method: str = "auto",
         seed: int | None = None,
-        default_settings: Mapping[str, Any] | None = None,
+        default_settings: MethodSettings | None = None,
     ):
         super().__init__(space, seed)
         self.stages = list(stages)
         self.incremental = incremental
         self.default_method = default_method
-        self.default_settings = dict(default_settings or {})
+        self.default_settings = default_settings
 
     def describe(self) -> str:
         methods = dict.fromkeys(stage.method for stage in self.stages)
@@ -63,18 +76,18 @@ class Staged(Optimizer):
         if self.incremental is None:
             return Stage(None, self.default_method, None, self.default_settings)
         spec = self.incremental
-        groups = spec.get("groups")
         turn = index - len(self.stages)
-        if groups:
-            names = tuple(groups[turn % len(groups)])
+        if spec.groups:
+            names = tuple(spec.groups[turn % len(spec.groups)])
         else:
             tunable = [node.path for node in self.space.tunable()]
             rng = np.random.default_rng([self.seed, turn])
-            size = min(int(spec.get("size", 2)), len(tunable))
+            size = min(spec.size, len(tunable))
             names = tuple(sorted(rng.choice(tunable, size=size, replace=False).tolist()))
-        method = spec.get("method", self.default_method)
-        settings = spec.get("settings", {} if "method" in spec else self.default_settings)
-        return Stage(names, method, int(spec.get("iterations", 20)), settings)
+        if spec.method is None:  # the search's method, with its settings unless given
+            settings = self.default_settings if spec.settings is None else spec.settings
+            return Stage(names, self.default_method, spec.iterations, settings)
+        return Stage(names, spec.method, spec.iterations, spec.settings)
 
     def prepare(self, flat: Flat) -> Flat:
         first = self.stage(0)
