@@ -24,7 +24,6 @@ from hypermax.failing import FailureWatch, result_advice
 from hypermax.graphs import LiveGraphs
 from hypermax.loss import compute_loss
 from hypermax.planner import Planner
-from hypermax.pruning import EarlyStopping
 from hypermax.result import SearchResult, TrialsFailing
 from hypermax.storage import Storage
 from hypermax.storage.live_files import LiveFiles, config_to_save
@@ -61,8 +60,7 @@ class Search:
         self._stopping: set[int] = set()  # trials told to stop early
         self._failing = FailureWatch(config.search.stop_after_failures)  # of one run
         self._graphs = LiveGraphs(self.results_dir) if config.results_graphs else None
-        settings = config.search.early_stopping
-        self._early_stopping = EarlyStopping(**settings) if settings is not None else None
+        self._early_stopping = config.search.early_stopping
 
     def run(self) -> SearchResult:
         """Run until ``iterations`` trials have finished; Ctrl-C records running ones as
