@@ -67,14 +67,16 @@ def postgres_search(postgres_url: str, unique_name: str) -> Iterator[str]:
     """A unique search-name prefix on the test PostgreSQL database; its records go after."""
     from sqlalchemy import create_engine, delete, select
 
-    from hypermax.storage.sql import normalize_url, searches, trials_table
+    from hypermax.storage.sql import normalize_url
+    from hypermax.storage.sql_schema import runs, samples_table, searches, trials_table
 
     yield unique_name
     engine = create_engine(normalize_url(postgres_url))
     try:
         with engine.begin() as connection:
             mine = select(searches.c.id).where(searches.c.name.startswith(unique_name))
-            connection.execute(delete(trials_table).where(trials_table.c.search_id.in_(mine)))
+            for table in (trials_table, runs, samples_table):
+                connection.execute(delete(table).where(table.c.search_id.in_(mine)))
             connection.execute(delete(searches).where(searches.c.name.startswith(unique_name)))
     finally:
         engine.dispose()

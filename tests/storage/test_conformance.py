@@ -20,6 +20,7 @@ import pytest
 
 from hypermax.errors import ConfigError, SearchBusyError
 from hypermax.storage import SQLStorage, Storage, sqlite_url
+from hypermax.storage.base import Heartbeat
 from hypermax.trial import IllegalTransition, Trial, TrialStatus
 
 STARTED = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=timezone.utc)
@@ -574,3 +575,83 @@ def test_a_database_from_before_interruptions_gains_the_column(tmp_path: Path) -
         assert only(storage) == full_trial(status=TrialStatus.RUNNING, interruptions=0)
         assert storage.mark_interrupted() == [1]
         assert only(storage).interruptions == 1
+
+
+# --- live records: what a UI following the search reads -------------------------------------
+
+
+def running_trial(number: int) -> Trial:
+    return replace(full_trial(number=number), status=TrialStatus.RUNNING, loss=None)
+
+
+def numbers(trials: list[Trial]) -> list[int]:
+    return [t.number for t in trials]
+
+
+def test_a_follower_fetches_only_the_trials_saved_since_its_cursor(backend: Backend) -> None:
+    writer = backend.open()
+    reader = backend.open(create=False)
+    for number in (1, 2, 3):
+        writer.save_trial(running_trial(number))
+    seen, cursor = reader.trials_since(0)
+    assert numbers(seen) == [1, 2, 3]
+
+    writer.save_trial(full_trial(number=2))  # finishes
+    writer.save_trial(running_trial(4))
+    changed, later = reader.trials_since(cursor)
+    assert numbers(changed) == [2, 4] and later > cursor
+    assert changed[0] == full_trial(number=2)
+    assert reader.trials_since(later) == ([], later)
+
+
+def test_interrupting_trials_is_a_change_followers_see(backend: Backend) -> None:
+    writer = backend.open()
+    writer.save_trial(running_trial(1))
+    writer.save_trial(full_trial(number=2))
+    _, cursor = writer.trials_since(0)
+    writer.mark_interrupted()
+    changed, _ = backend.open(create=False).trials_since(cursor)
+    assert [(t.number, t.status) for t in changed] == [(1, TrialStatus.INTERRUPTED)]
+
+
+def test_a_resumed_writer_counts_on_from_the_stored_revisions(backend: Backend) -> None:
+    first = backend.open()
+    first.save_trial(full_trial(number=1))
+    first.save_trial(full_trial(number=2))
+    _, cursor = backend.open(create=False).trials_since(0)
+    first.close()
+    backend.open().save_trial(running_trial(3))  # the next run of the same search
+    changed, _ = backend.open(create=False).trials_since(cursor)
+    assert numbers(changed) == [3]
+
+
+def test_the_heartbeat_is_replaced_and_read_back(backend: Backend) -> None:
+    writer = backend.open()
+    assert backend.open(create=False).heartbeat() is None
+    beat = Heartbeat(4321, "gpu-box", "tpe", STARTED, STARTED + timedelta(seconds=1))
+    writer.beat(beat)
+    later = replace(beat, last_seen=STARTED + timedelta(seconds=9), state="finished")
+    writer.beat(later)
+    assert backend.open(create=False).heartbeat() == later
+
+
+def test_live_samples_are_those_of_the_last_save(backend: Backend) -> None:
+    writer = backend.open()
+    reader = backend.open(create=False)
+    assert reader.samples() == {}
+    writer.save_samples({1: {"ram_mib": 12.5, "elapsed": 1.0}, 2: {"ram_mib": 3.0}})
+    assert reader.samples() == {1: {"ram_mib": 12.5, "elapsed": 1.0}, 2: {"ram_mib": 3.0}}
+    writer.save_samples({2: {"ram_mib": 4.0}})  # trial 1 ended
+    assert reader.samples() == {2: {"ram_mib": 4.0}}
+    writer.save_samples({})
+    assert reader.samples() == {}
+
+
+def test_searches_keep_their_own_live_records(backend: Backend) -> None:
+    first, second = backend.open("first"), backend.open("second")
+    first.beat(Heartbeat(1, "a", "tpe", STARTED, STARTED))
+    first.save_samples({1: {"ram_mib": 1.0}})
+    second.save_samples({1: {"ram_mib": 2.0}})
+    assert second.heartbeat() is None
+    assert first.samples() == {1: {"ram_mib": 1.0}}
+    assert second.samples() == {1: {"ram_mib": 2.0}}

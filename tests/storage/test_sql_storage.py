@@ -128,6 +128,33 @@ def test_an_older_database_gains_the_newer_columns_on_either_backend(new_databas
     assert kinds == {"interruptions": trials_table.c.interruptions.type.python_type}
 
 
+def test_a_database_from_before_live_records_is_read_whole_then_gains_them(
+    new_database: str,
+) -> None:
+    with SQLStorage(new_database, "old") as storage:
+        storage.save_trial(trial())
+    engine = create_engine(normalize_url(new_database))
+    with engine.begin() as connection:  # as hypermax wrote it before heartbeats and revisions
+        connection.execute(text("DROP INDEX ix_hypermax_trials_revision"))
+        connection.execute(text("ALTER TABLE hypermax_trials DROP COLUMN revision"))
+        connection.execute(text("DROP TABLE hypermax_runs"))
+        connection.execute(text("DROP TABLE hypermax_samples"))
+    engine.dispose()
+    with SQLStorage(new_database, "old", create=False) as reader:
+        found, cursor = reader.trials_since(0)
+        assert [t.number for t in found] == [1] and cursor == 0
+        assert reader.heartbeat() is None and reader.samples() == {}
+    with SQLStorage(new_database, "old") as writer:  # the next run brings the tables back
+        writer.save_trial(Trial(2, {}, {}, TrialStatus.RUNNING))
+        writer.save_samples({2: {"ram_mib": 1.0}})
+        changed, _ = writer.trials_since(cursor or 0)
+        assert [t.number for t in changed] == [1, 2]  # the old trial has no revision yet
+        _, after = writer.trials_since(0)
+        writer.save_trial(Trial(3, {}, {}, TrialStatus.RUNNING))
+        assert [t.number for t in writer.trials_since(after)[0]] == [3]
+        assert writer.samples() == {2: {"ram_mib": 1.0}}
+
+
 def test_an_unreachable_database_is_named_without_its_password() -> None:
     url = "postgresql://someone:s3cret@127.0.0.1:1/results"
     with pytest.raises(ConfigError) as caught:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import errno
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hypermax.errors import StorageError
 from hypermax.trial import Trial
 
-__all__ = ["RESUME_HINT", "Storage", "StorageError", "file_error"]
+__all__ = ["RESUME_HINT", "Heartbeat", "Storage", "StorageError", "file_error"]
 
 RESUME_HINT = (
     "every trial saved before is intact in the database; free some space and run the same "
@@ -42,8 +44,23 @@ def file_error(error: OSError, path: Path, done: str = "written") -> StorageErro
     return StorageError(f"{path} could not be {done}: {error.strerror or error}")
 
 
+@dataclass
+class Heartbeat:
+    """The run writing a search, as readers see it: who (``pid`` on ``host``), with which
+    method (as the run described it), since when, and when it was last seen alive. ``state``
+    is ``running`` until the run ends (``finished``, ``stopped`` by Ctrl-C or a signal, or
+    ``failed``)."""
+
+    pid: int
+    host: str
+    method: str
+    started_at: datetime
+    last_seen: datetime
+    state: str = "running"
+
+
 class Storage(ABC):
-    """Trials and config of one named search."""
+    """Trials and config of one named search, and the live state of the run writing it."""
 
     search_name: str
 
@@ -63,6 +80,27 @@ class Storage(ABC):
     @abstractmethod
     def trials(self) -> list[Trial]:
         """Every trial of the search, by number."""
+
+    @abstractmethod
+    def trials_since(self, revision: int) -> tuple[list[Trial], int]:
+        """The trials saved after ``revision`` (0: all), by number, and the revision to ask
+        from next time: a reader following a search fetches only what changed."""
+
+    @abstractmethod
+    def beat(self, heartbeat: Heartbeat) -> None:
+        """Record the heartbeat of the run writing this search (replacing the last one)."""
+
+    @abstractmethod
+    def heartbeat(self) -> Heartbeat | None:
+        """The last heartbeat recorded; None when no run has recorded one."""
+
+    @abstractmethod
+    def save_samples(self, samples: dict[int, dict[str, Any]]) -> None:
+        """Replace the live samples of running trials (by number) with ``samples``."""
+
+    @abstractmethod
+    def samples(self) -> dict[int, dict[str, Any]]:
+        """The live samples of the trials running at the last ``save_samples``."""
 
     @abstractmethod
     def mark_interrupted(self) -> list[int]:

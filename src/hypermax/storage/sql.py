@@ -12,20 +12,11 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import (
-    JSON,
-    Column,
     Connection,
-    DateTime,
     Engine,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -38,7 +29,15 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from hypermax.errors import ConfigError, ConfigIssue, SearchBusyError
-from hypermax.storage.base import RESUME_HINT, Storage, StorageError, file_error
+from hypermax.storage.base import RESUME_HINT, Heartbeat, Storage, StorageError, file_error
+from hypermax.storage.sql_schema import (
+    add_missing_columns,
+    metadata,
+    runs,
+    samples_table,
+    searches,
+    trials_table,
+)
 from hypermax.trial import IllegalTransition, Trial, TrialStatus
 
 SQLITE_FILENAME = "hypermax.db"
@@ -47,40 +46,7 @@ CONNECT_TIMEOUT = 10  # seconds; a PostgreSQL URL's own connect_timeout wins
 # so searches starting at once against one PostgreSQL database do not collide
 _SCHEMA_LOCK_KEY = zlib.crc32(b"hypermax:schema")
 
-metadata = MetaData()
-searches = Table(
-    "hypermax_searches",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(255), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("config", JSON, nullable=True),
-)
-trials_table = Table(
-    "hypermax_trials",
-    metadata,
-    Column("search_id", Integer, ForeignKey("hypermax_searches.id"), primary_key=True),
-    Column("number", Integer, primary_key=True),
-    Column("status", String(16), nullable=False),
-    Column("params", JSON, nullable=False),
-    Column("flat", JSON, nullable=False),
-    Column("loss", Float, nullable=True),
-    Column("metrics", JSON, nullable=False),
-    Column("metadata", JSON, nullable=False),
-    Column("time", Float, nullable=True),
-    Column("measured_time", Float, nullable=True),
-    Column("started_at", DateTime(timezone=True), nullable=True),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
-    Column("error", Text, nullable=True),
-    Column("traceback", Text, nullable=True),
-    Column("log_path", Text, nullable=True),
-    Column("resources", JSON, nullable=False),
-    # [step, value] pairs the model reported while it ran (hypermax.report)
-    Column("intermediate", JSON, nullable=True),
-    # times the search died while the trial ran (poison-trial cap); NULL in older databases
-    Column("interruptions", Integer, nullable=True),
-)
-_TRIAL_FIELDS = [c.name for c in trials_table.columns if c.name != "search_id"]
+_TRIAL_FIELDS = [c.name for c in trials_table.columns if c.name not in ("search_id", "revision")]
 # Built once: constructing statements per write cost more than running them.
 _UNFINISHED = (TrialStatus.RUNNING.value, TrialStatus.INTERRUPTED.value)
 _UPDATE_TRIAL = (
@@ -88,7 +54,7 @@ _UPDATE_TRIAL = (
     .where(trials_table.c.search_id == bindparam("key_search"))
     .where(trials_table.c.number == bindparam("key_number"))
     .where(trials_table.c.status.in_(_UNFINISHED))  # a finished trial is never changed
-    .values({name: bindparam(f"new_{name}") for name in _TRIAL_FIELDS})
+    .values({name: bindparam(f"new_{name}") for name in [*_TRIAL_FIELDS, "revision"]})
 )
 _INSERT_TRIAL = insert(trials_table)
 
@@ -205,6 +171,9 @@ class SQLStorage(Storage):
         self._writer = create
         self._search_id: int | None = None
         self._columns = list(_TRIAL_FIELDS)
+        self._revision = 0  # of the last trial saved: the writer counts on from the stored one
+        self._revisions = True  # whether trials carry a revision (older databases: no)
+        self._live = True  # whether the heartbeat and samples tables exist (older: no)
         try:
             parsed = _with_connect_timeout(make_url(normalize_url(url)))
             self._database = _sqlite_file(parsed)
@@ -246,7 +215,7 @@ class SQLStorage(Storage):
         elif connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, before looking
         metadata.create_all(connection)
-        _add_missing_columns(connection)
+        add_missing_columns(connection)
         found = self._find(connection)
         if found is not None:
             return found
@@ -262,9 +231,18 @@ class SQLStorage(Storage):
         if inspector.has_table(trials_table.name):  # a reader of an older database reads
             present = {column["name"] for column in inspector.get_columns(trials_table.name)}
             self._columns = [name for name in _TRIAL_FIELDS if name in present]
-        return connection.execute(
+            self._revisions = "revision" in present
+        self._live = inspector.has_table(runs.name)
+        found = connection.execute(
             select(searches.c.id).where(searches.c.name == self.search_name)
         ).scalar()
+        if found is not None and self._revisions:
+            self._revision = connection.execute(
+                select(func.coalesce(func.max(trials_table.c.revision), 0)).where(
+                    trials_table.c.search_id == found
+                )
+            ).scalar_one()
+        return found
 
     def _failure(self, error: SQLAlchemyError) -> StorageError | None:
         """Disk full, a read-only or corrupt database: a StorageError saying so (None for
@@ -326,6 +304,8 @@ class SQLStorage(Storage):
         row["status"] = trial.status.value
         row["started_at"] = _utc(trial.started_at)  # SQLite keeps no offset: store UTC
         row["finished_at"] = _utc(trial.finished_at)
+        self._revision += 1
+        row["revision"] = self._revision
         changes = {f"new_{name}": value for name, value in row.items()}
         changes.update(key_search=self._search_id, key_number=trial.number)
         with self._connection(write=True) as connection:
@@ -355,9 +335,76 @@ class SQLStorage(Storage):
             rows = connection.execute(query).mappings().all()
         return [self._trial(row) for row in rows]
 
+    def trials_since(self, revision: int) -> tuple[list[Trial], int]:
+        if self._search_id is None:
+            return [], revision
+        columns = [trials_table.c[name] for name in self._columns]
+        mine = trials_table.c.search_id == self._search_id
+        if self._revisions:
+            columns.append(trials_table.c.revision)
+            if revision:
+                mine &= trials_table.c.revision > revision
+        with self._connection(write=False) as connection:
+            rows = connection.execute(select(*columns).where(mine).order_by("number")).mappings()
+            found = [(row.get("revision") or 0, self._trial(row)) for row in rows]
+        return [trial for _, trial in found], max([revision, *(r for r, _ in found)])
+
+    def beat(self, heartbeat: Heartbeat) -> None:
+        row = {
+            **vars(heartbeat),
+            "started_at": _utc(heartbeat.started_at),
+            "last_seen": _utc(heartbeat.last_seen),
+        }
+        mine = runs.c.search_id == self._search_id
+        with self._connection(write=True) as connection:
+            if not connection.execute(update(runs).where(mine).values(row)).rowcount:
+                connection.execute(insert(runs).values(search_id=self._search_id, **row))
+
+    def heartbeat(self) -> Heartbeat | None:
+        if self._search_id is None or not self._live:
+            return None
+        columns = [c for c in runs.columns if c.name != "search_id"]
+        with self._connection(write=False) as connection:
+            row = (
+                connection.execute(select(*columns).where(runs.c.search_id == self._search_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        found = dict(row)
+        found["started_at"], found["last_seen"] = (
+            _aware(found["started_at"]),
+            _aware(found["last_seen"]),
+        )
+        return Heartbeat(**found)
+
+    def save_samples(self, samples: dict[int, dict[str, Any]]) -> None:
+        mine = samples_table.c.search_id == self._search_id
+        with self._connection(write=True) as connection:
+            connection.execute(delete(samples_table).where(mine))
+            if samples:
+                connection.execute(
+                    insert(samples_table),
+                    [
+                        {"search_id": self._search_id, "number": number, "sample": sample}
+                        for number, sample in samples.items()
+                    ],
+                )
+
+    def samples(self) -> dict[int, dict[str, Any]]:
+        if self._search_id is None or not self._live:
+            return {}
+        query = select(samples_table.c.number, samples_table.c.sample).where(
+            samples_table.c.search_id == self._search_id
+        )
+        with self._connection(write=False) as connection:
+            return {number: sample for number, sample in connection.execute(query)}
+
     @staticmethod
     def _trial(row: Any) -> Trial:
         values = dict(row)  # columns an older database lacks take the Trial's defaults
+        values.pop("revision", None)
         values["intermediate"] = values.get("intermediate") or []
         values["interruptions"] = values.get("interruptions") or 0
         values["status"] = TrialStatus(values["status"])
@@ -377,6 +424,7 @@ class SQLStorage(Storage):
                 update(trials_table)
                 .where(running)
                 .values(
+                    revision=self._revision + 1,
                     status=TrialStatus.INTERRUPTED.value,
                     interruptions=func.coalesce(trials_table.c.interruptions, 0) + 1,
                     finished_at=func.coalesce(
@@ -384,6 +432,7 @@ class SQLStorage(Storage):
                     ),
                 )
             )
+        self._revision += 1
         return numbers
 
     def rename_search(self, new_name: str) -> None:
@@ -452,14 +501,3 @@ def file_lock(path: Path, name: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _add_missing_columns(connection: Connection) -> None:
-    """Databases written by an earlier hypermax lack the newer (nullable) trial columns."""
-    present = {column["name"] for column in inspect(connection).get_columns(trials_table.name)}
-    for column in trials_table.columns:
-        if column.name not in present:
-            kind = column.type.compile(dialect=connection.dialect)
-            connection.exec_driver_sql(
-                f"ALTER TABLE {trials_table.name} ADD COLUMN {column.name} {kind}"
-            )
