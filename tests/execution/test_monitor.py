@@ -3,6 +3,8 @@ read, how a process tree is ended. The executors' tests show the same through wh
 
 from __future__ import annotations
 
+import builtins
+import io
 import os
 import resource
 import signal
@@ -19,6 +21,8 @@ import pytest
 from hypermax.errors import ConfigError
 from hypermax.execution import monitor
 from hypermax.execution.monitor import (
+    MIB,
+    GpuMemory,
     Limits,
     Terminator,
     Usage,
@@ -37,6 +41,7 @@ from hypermax.execution.monitor import (
     watch_gpu,
 )
 from hypermax.execution.processes import Ledger
+from tests.execution.fake_nvml import Device, FakeNvml, GpuProcess, NVMLError
 
 # Holds the MiB it is told on stdin (real pages, not zero pages the kernel has not given it),
 # answering each line once the memory is in place; "fork" starts a child sharing its pages.
@@ -366,19 +371,30 @@ def test_a_worker_dies_with_the_search_even_when_the_search_is_killed() -> None:
     def start_worker_and_die() -> str:
         worker = os.fork()
         if worker == 0:
+            # holds no end of in_a_fork's pipe: the answer comes when the "search" exits,
+            # not 60 s later when a worker left alive would
+            os.closerange(3, 65536)
             die_with_parent()
             time.sleep(60)
             os._exit(0)
         time.sleep(0.3)  # the worker has asked to die with its parent
         return str(worker)
 
+    def ended() -> bool:
+        try:
+            return psutil.Process(worker).status() == psutil.STATUS_ZOMBIE  # not yet reaped
+        except psutil.NoSuchProcess:
+            return True
+
     worker = int(in_a_fork(start_worker_and_die))  # the "search" has exited
     die_with_parent()  # and undone at once (PR_SET_PDEATHSIG 0): seen here by mutation testing
     monitor._prctl(1, 0)
     deadline = time.monotonic() + 5
-    while psutil.pid_exists(worker) and time.monotonic() < deadline:
+    while not ended() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == "zombie"
+    if not ended():
+        os.kill(worker, signal.SIGKILL)  # leave nothing behind, then fail
+    assert ended()
 
 
 def test_system_memory_in_use_is_what_is_not_available() -> None:
@@ -521,3 +537,238 @@ def test_finishing_with_nothing_pending_returns_at_once() -> None:
     started = time.monotonic()
     Terminator(grace=0.5).finish()
     assert time.monotonic() - started < 0.2
+
+
+def test_between_pss_readings_the_tree_is_not_read_again(holder: Holder) -> None:
+    """Reading PSS costs time: within ``PSS_INTERVAL`` a tree that has neither forked nor
+    neared its limit is estimated from its resident size."""
+    watcher = Watcher(Limits())
+    usage = Usage()
+    watcher.sample(usage, holder.pid, seconds=0)
+    read_at = usage.read_at
+    holder.tell("50")
+    watcher.sample(usage, holder.pid, seconds=0.1)
+    assert usage.read_at == read_at and usage.ram > 45
+
+
+def test_a_doubtful_estimate_waits_for_the_next_reading_when_reading_is_slow(
+    holder: Holder,
+) -> None:
+    """Past ``max_ram`` the estimate is not trusted, but a tree whose PSS takes long to read
+    is not read again at once either (a tenth of the time at most goes to reading it): the
+    last reading stands, so that no kill rests on an estimate."""
+    watcher = Watcher(Limits(max_ram=100))
+    usage = Usage()
+    watcher.sample(usage, holder.pid, seconds=0)
+    read_at, idle = usage.read_at, usage.ram
+    usage.read_cost = 1.0  # as if reading it had taken a second (a large tree)
+    holder.tell("150")
+    watcher.sample(usage, holder.pid, seconds=0.1)
+    assert usage.read_at == read_at and usage.ram == idle
+
+
+def test_a_doubtful_estimate_is_read_again_once_ten_times_the_reading_cost_has_passed(
+    holder: Holder,
+) -> None:
+    """The other side of the tenth: once ten times what the last reading cost has passed,
+    a doubtful tree is read again without waiting for ``PSS_INTERVAL``."""
+    watcher = Watcher(Limits(max_ram=1))  # every estimate is past the limit
+    usage = Usage()
+    watcher.sample(usage, holder.pid, seconds=0)
+    read_at = usage.read_at
+    usage.read_cost = 0.05  # as if reading it had taken 50 ms
+    time.sleep(0.51)
+    watcher.sample(usage, holder.pid, seconds=0.5)
+    assert usage.read_at > read_at
+
+
+def test_a_terminator_without_grace_kills_at_once_and_a_process_gone_is_no_error() -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    terminator = Terminator(grace=0)
+    terminator.end(sleeper.pid, also=[_reaped(gone.pid)])
+    terminator.finish()  # SIGKILL to the tree and to what was gone already
+    assert sleeper.wait(5) in (-signal.SIGTERM, -signal.SIGKILL)
+
+
+# --- what /proc says, and what is left where it says nothing
+
+
+def shadow_proc_file(monkeypatch: pytest.MonkeyPatch, path: str, content: str | None) -> None:
+    """Have the monitor (only) read ``content`` from the file ``path``, or fail to open it
+    when ``content`` is None (a kernel without it, a sandbox that hides it)."""
+
+    def fake_open(file: object, *args: object, **kwargs: object) -> object:
+        if str(file) == path:
+            if content is None:
+                raise PermissionError(13, "Permission denied", path)
+            return io.StringIO(content)
+        return builtins.open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(monitor, "open", fake_open, raising=False)
+
+
+def _vm_hwm_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+def test_the_peak_is_the_kernels_high_water_mark_in_mib() -> None:
+    before = _vm_hwm_kib()
+    peak = peak_rss()
+    after = _vm_hwm_kib()  # the mark only rises
+    assert before / 1024 <= peak <= after / 1024
+
+
+@pytest.mark.parametrize(
+    "status",
+    [None, "Name:\tpython\nVmHWM:\t     lots kB\n", "Name:\tpython\nVmRSS:\t  2048 kB\n"],
+    ids=["unreadable", "malformed", "no VmHWM"],
+)
+def test_a_peak_that_cannot_be_read_is_zero(
+    monkeypatch: pytest.MonkeyPatch, status: str | None
+) -> None:
+    shadow_proc_file(monkeypatch, "/proc/self/status", status)
+    assert peak_rss() == 0.0
+
+
+def test_a_peak_that_cannot_be_reset_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    shadow_proc_file(monkeypatch, "/proc/self/clear_refs", None)
+    reset_peak_rss()  # no error: the peak then covers more than one trial
+    assert peak_rss() > 0
+
+
+def test_a_process_memory_is_its_pss_in_mib(monkeypatch: pytest.MonkeyPatch) -> None:
+    rollup = "55d0c5a4e000-7ffd1c1b3000 ---p 00000000 00:00 0   [rollup]\n"
+    rollup += "Rss:              409600 kB\nPss:              307712 kB\n"
+    shadow_proc_file(monkeypatch, "/proc/4242/smaps_rollup", rollup)
+    assert process_memory(4242) == 300.5
+
+
+@pytest.mark.parametrize(
+    "rollup", [None, "Rss:\t  4096 kB\nPss:\t  lots kB\n"], ids=["unreadable", "malformed"]
+)
+def test_without_pss_a_process_memory_is_its_resident_size(
+    holder: Holder, monkeypatch: pytest.MonkeyPatch, rollup: str | None
+) -> None:
+    holder.tell("30")
+    shadow_proc_file(monkeypatch, f"/proc/{holder.pid}/smaps_rollup", rollup)
+    resident = psutil.Process(holder.pid).memory_info().rss / 2**20
+    assert resident > 30
+    assert process_memory(holder.pid) == pytest.approx(resident, abs=1)
+
+
+def test_a_process_that_has_ended_is_resident_in_nothing() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert monitor._resident(_reaped(gone.pid)) == 0.0
+
+
+# --- GPU memory
+
+
+@pytest.fixture
+def nvml(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeNvml]:
+    """A fake NVML installed as ``pynvml`` (tests/execution/fake_nvml.py): this machine has no
+    NVIDIA GPU, where the real NVML only says it cannot be used, so the driver's part is
+    played by a fake and the monitor's own logic runs as it is. The real NVML is exercised by
+    the device check on a GPU machine."""
+
+    def install(*devices: Device, init_error: NVMLError | None = None) -> FakeNvml:
+        fake = FakeNvml(*devices, init_error=init_error)
+        monkeypatch.setitem(sys.modules, "pynvml", fake)
+        return fake
+
+    return install
+
+
+def test_gpus_that_nvml_lists_can_be_watched(nvml: Callable[..., FakeNvml]) -> None:
+    nvml(Device(), Device())
+    gpu = GpuMemory()
+    assert gpu.available and gpu.problem is None
+    assert gpu.used_mib({os.getpid()}) == 0.0  # nothing on them yet
+    assert isinstance(watch_gpu(Limits(max_gpu_ram=1000)), GpuMemory)
+
+
+def test_without_a_driver_gpu_memory_cannot_be_watched_and_the_error_is_named(
+    nvml: Callable[..., FakeNvml],
+) -> None:
+    nvml(Device(), init_error=NVMLError("Driver Not Loaded"))
+    gpu = GpuMemory()
+    assert not gpu.available
+    assert gpu.problem == "NVML is not usable here (NVMLError: Driver Not Loaded)"
+    assert watch_gpu(Limits()) is None
+    with pytest.raises(ConfigError, match="cannot watch GPU memory: NVML is not usable here"):
+        watch_gpu(Limits(max_gpu_ram=1000))
+
+
+def test_without_nvidia_ml_py_gpu_memory_cannot_be_watched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # import pynvml fails
+    gpu = GpuMemory()
+    assert not gpu.available
+    assert gpu.problem is not None
+    assert gpu.problem.startswith("NVML is not usable here (ModuleNotFoundError: ")
+
+
+def test_a_driver_without_a_gpu_cannot_be_watched(nvml: Callable[..., FakeNvml]) -> None:
+    nvml()  # NVML works, and lists no device
+    assert not GpuMemory().available
+    assert watch_gpu(Limits()) is None
+    with pytest.raises(ConfigError):
+        watch_gpu(Limits(max_gpu_ram=1000))
+
+
+def test_gpu_memory_is_the_trials_processes_on_every_gpu_in_mib(
+    nvml: Callable[..., FakeNvml],
+) -> None:
+    trial, its_child, other = 1001, 1002, 1003
+    nvml(
+        Device(
+            compute=[GpuProcess(trial, 300 * MIB), GpuProcess(other, 5000 * MIB)],
+            graphics=[GpuProcess(trial, 20 * MIB)],
+        ),
+        Device(
+            compute=[GpuProcess(trial, None), GpuProcess(its_child, 100 * MIB + MIB // 2)],
+            graphics=NVMLError("Not Supported"),  # the compute list still counts
+        ),
+        Device(compute=NVMLError("Unknown Error"), graphics=[GpuProcess(its_child, MIB)]),
+    )
+    gpu = GpuMemory()
+    assert gpu.used_mib({trial, its_child}) == 421.5
+    assert gpu.used_mib({trial}) == 320.0
+    assert gpu.used_mib({other}) == 5000.0
+    assert gpu.used_mib({4242}) == 0.0
+
+
+def test_the_watcher_keeps_a_trees_peak_gpu_memory_and_kills_it_past_the_limit(
+    holder: Holder, nvml: Callable[..., FakeNvml]
+) -> None:
+    holder.tell("fork")
+    (child,) = psutil.Process(holder.pid).children()
+    on_gpu = GpuProcess(child.pid, 700 * MIB)  # the trial's child, say a data loader
+    nvml(
+        Device(
+            compute=[on_gpu, GpuProcess(os.getpid(), 9000 * MIB)],  # the search's is not counted
+            graphics=[GpuProcess(holder.pid, 100 * MIB)],
+        )
+    )
+    watcher = Watcher(Limits(max_gpu_ram=1000))
+    watcher.start()
+    usage = Usage()
+    watcher.sample(usage, holder.pid, seconds=1)
+    assert usage.peak_gpu_ram == 800.0
+    assert watcher.breaches({"trial": usage}) == {}
+    on_gpu.usedGpuMemory = 1200 * MIB
+    watcher.sample(usage, holder.pid, seconds=2)
+    on_gpu.usedGpuMemory = 0  # freed: the peak stays
+    watcher.sample(usage, holder.pid, seconds=3)
+    assert usage.peak_gpu_ram == 1300.0
+    assert usage.resources()["peak_gpu_ram_mib"] == 1300.0
+    assert watcher.breaches({"trial": usage}) == {
+        "trial": "used 1300 MiB of GPU memory, past auto_kill_max_gpu_ram (1000 MiB)"
+    }
