@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
 from hypermax.errors import ConfigError
-from hypermax.execution.base import OutcomeKind, TrialOutcome, TrialRequest
+from hypermax.execution import local as local_module
+from hypermax.execution.base import OutcomeKind, Report, TrialOutcome, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor, Recycling
-from hypermax.execution.monitor import Watcher
+from hypermax.execution.monitor import SAMPLE_INTERVAL, Watcher
 from hypermax.execution.python_function import FunctionSource
-from tests.execution.conftest import next_outcome
+from hypermax.execution.trial_log import MARKER
+from tests.execution.conftest import every_outcome, next_outcome
 
 MODEL = """
 import ctypes, os, subprocess, sys, time
@@ -107,6 +111,106 @@ def leaves_a_child(p):
     with open(p["pid_file"], "w") as f:
         f.write(str(child.pid))
     return 0.0
+
+def leaves_a_family_quietly(p):
+    parent = subprocess.Popen(
+        [sys.executable, "-c", FAMILY], stdout=subprocess.PIPE, text=True
+    )
+    grandchild = parent.stdout.readline().strip()
+    with open(p["pid_file"], "w") as f:
+        f.write(f"{parent.pid} {grandchild}")
+    sys.stdout = open(os.devnull, "w")  # as a model silencing a chatty library might
+    return 0.0
+
+FAMILY = (
+    "import subprocess, time\\n"
+    "child = subprocess.Popen(['sleep', '60'])\\n"
+    "print(child.pid, flush=True)\\n"
+    "time.sleep(60)\\n"
+)
+
+def slow_square(p):
+    time.sleep(p["seconds"])
+    return (p["x"] - 1) ** 2
+
+def slow_raise(p):
+    time.sleep(p["seconds"])
+    raise ValueError("bad learning rate")
+
+def slow_exit(p):
+    time.sleep(p["seconds"])
+    print("last words", flush=True)
+    os._exit(7)
+
+def slow_sigkill(p):
+    import signal
+    time.sleep(p["seconds"])
+    print("last words", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def slow_brief_peak(p):
+    time.sleep(p["seconds"])
+    return brief_peak(p)
+
+def holds_memory(p):
+    block = bytearray(p["mib"] * 1024 * 1024)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(p["seconds"])
+    return 0.5
+
+def reports(p):
+    import hypermax
+    for step in range(p["steps"]):
+        hypermax.report(1.0 / (step + 1), step)
+        time.sleep(0.05)
+    return 0.0
+
+def reports_and_breaks_its_stdout(p):
+    import hypermax
+    print("epoch 0")
+    hypermax.report(0.5, 0)
+    hypermax.report(0.25, 1)
+    sys.stdout.close()
+    return os.getpid()
+
+def prints_in_two_rounds(p):
+    chunk = "z" * 1023 + "\\n"
+    for index, kib in enumerate(p["kib"]):
+        while index and not os.path.exists(p["go"]):
+            time.sleep(0.02)
+        sys.stdout.write(chunk * kib)
+        sys.stdout.flush()
+    while not os.path.exists(p["done"]):
+        time.sleep(0.02)
+    return 0.5
+
+def writes_to_the_pipe(p):
+    print("epoch 1", flush=True)
+    time.sleep(p["seconds"])
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                os.write(int(fd), b"this is not a message at all")
+        except OSError:
+            pass
+    time.sleep(0.5)
+    return 1.0
+"""
+
+# imported by the workers only; its behaviour on import is switched by files next to it
+FRAGILE = """
+import os, time
+
+_HERE = os.path.dirname(__file__)
+if os.path.exists(os.path.join(_HERE, "slow")):
+    time.sleep(10)
+if os.path.exists(os.path.join(_HERE, "broken")):
+    raise RuntimeError("the data folder is gone")
+
+def train(p):
+    time.sleep(p.get("seconds", 0))
+    return os.getpid()
 """
 
 
@@ -146,7 +250,11 @@ def test_prints_go_to_the_trial_log(model_dir: Path) -> None:
         ("exits", "SystemExit: 3"),
         ("segfault", "SIGSEGV"),
         ("hard_exit", "exited with code 7"),
-        ("unpicklable", "the model returned a function"),
+        (
+            "unpicklable",
+            "TypeError: the model returned a function; return a number (the loss) or a dict "
+            "of metrics",
+        ),
         ("killed_like_by_the_oom_killer", "out-of-memory killer"),
     ],
 )
@@ -399,3 +507,256 @@ def test_a_peak_past_the_ram_limit_between_samples_counts_as_killed(
     assert outcome.kind is OutcomeKind.KILLED
     assert "auto_kill_max_ram" in (outcome.error or "")
     assert outcome.resources["peak_ram_mib"] > 200
+
+
+def until(executor: LocalExecutor, done: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Call ``wait`` (which samples the running trials) until ``done()``; no trial may end."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        assert executor.wait(0.05) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "limits", "kind", "error", "traceback"),
+    [
+        ("slow_square", None, OutcomeKind.RESULT, None, None),
+        (
+            "slow_raise",
+            None,
+            OutcomeKind.ERROR,
+            "ValueError: bad learning rate",
+            "raise ValueError",
+        ),
+        (
+            "slow_exit",
+            None,
+            OutcomeKind.ERROR,
+            "the trial's process exited with code 7 before returning a result",
+            "last words",  # the end of the trial's log
+        ),
+        (
+            "slow_sigkill",
+            None,
+            OutcomeKind.ERROR,
+            r"the trial's process was killed by SIGKILL \(the OS out-of-memory killer .*\)",
+            "last words",
+        ),
+        (
+            "slow_brief_peak",
+            Limits(max_ram=200),
+            OutcomeKind.KILLED,
+            r"killed: peak \d+ MiB past auto_kill_max_ram \(200 MiB\), measured after the trial",
+            None,
+        ),
+    ],
+    ids=["result", "error", "exit", "signal", "peak-after-the-trial"],
+)
+def test_each_way_a_trial_ends_has_its_kind_error_and_measured_time(
+    model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    limits: Limits | None,
+    kind: OutcomeKind,
+    error: str | None,
+    traceback: str | None,
+) -> None:
+    """What the worker says (or its exit) decides the outcome: no sample is taken."""
+    monkeypatch.setattr(Watcher, "due", lambda self, now: False)
+    outcome = run_trial(model_dir, name, {"x": 3, "seconds": 0.3}, limits=limits)
+    assert outcome.kind is kind
+    assert 0.3 <= outcome.measured_time < 3
+    if error is None:
+        assert (outcome.value, outcome.error) == (4, None)
+    else:
+        assert re.fullmatch(error, outcome.error or "", re.DOTALL), outcome.error
+    if traceback is not None:
+        assert traceback in (outcome.traceback or "")
+
+
+def test_the_pipe_carrying_garbage_fails_the_trial_with_the_end_of_its_log(
+    model_dir: Path,
+) -> None:
+    outcome = run_trial(model_dir, "writes_to_the_pipe", {"seconds": 0.3})
+    assert outcome.kind is OutcomeKind.ERROR
+    assert (outcome.error or "").startswith(
+        "the worker's pipe to the search carried something that is not a hypermax message ("
+    )
+    assert (outcome.error or "").endswith(
+        "did the model write to a file descriptor it did not open? Its worker was replaced"
+    )
+    assert "epoch 1" in (outcome.traceback or "")
+    assert 0.3 <= outcome.measured_time < 5
+
+
+def test_pruning_a_trial_leaves_the_others_running(model_dir: Path) -> None:
+    source = FunctionSource(module="model", name="reports", base_dir=str(model_dir))
+    with LocalExecutor(source, capacity=3) as executor:  # one worker stays idle
+        for number in (1, 2):
+            executor.submit(TrialRequest(number, {"steps": 30}, model_dir / f"t{number}.log"))
+        reporting: set[int] = set()
+
+        def both_reported() -> bool:
+            reporting.update(report.number for report in executor.reports())
+            return reporting == {1, 2}
+
+        until(executor, both_reported)
+        executor.prune(1)
+        executor.prune(99)  # no such trial: nothing happens
+        outcomes = {o.number: o for o in every_outcome(executor, 2)}
+    assert outcomes[1].kind is OutcomeKind.PRUNED
+    assert 0.05 <= outcomes[1].measured_time < 1.5  # stopped well before its 30 steps
+    assert outcomes[2].kind is OutcomeKind.RESULT
+
+
+def test_pruning_a_trial_whose_worker_just_died_is_harmless(model_dir: Path) -> None:
+    source = FunctionSource(module="model", name="hard_exit", base_dir=str(model_dir))
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {}, model_dir / "t1.log"))
+        time.sleep(0.5)  # the worker has exited; the search has not looked yet
+        executor.prune(1)
+        outcome = next_outcome(executor)
+    assert outcome.kind is OutcomeKind.ERROR
+    assert "exited with code 7" in (outcome.error or "")
+
+
+def test_reports_and_the_result_of_a_worker_that_exited_before_the_search_looked(
+    model_dir: Path,
+) -> None:
+    """The trial broke its worker's stdout, so the worker sent its reports and result, then
+    exited: all of them still count, and the next trial gets a fresh worker."""
+    source = FunctionSource(
+        module="model", name="reports_and_breaks_its_stdout", base_dir=str(model_dir)
+    )
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {}, model_dir / "t1.log"))
+        time.sleep(1.0)
+        first = next_outcome(executor)
+        reports = executor.reports()
+        executor.submit(TrialRequest(2, {}, model_dir / "t2.log"))
+        second = next_outcome(executor)
+    assert first.kind is OutcomeKind.RESULT
+    assert reports == [Report(1, 0, 0.5), Report(1, 1, 0.25)]
+    assert second.kind is OutcomeKind.RESULT, second.error
+    assert second.value != first.value  # another worker's pid
+
+
+def test_worker_max_ram_does_not_count_memory_inherited_from_the_search(
+    model_dir: Path,
+) -> None:
+    ballast = bytearray(300 * 1024 * 1024)  # shared with each worker forked from here
+    for index in range(0, len(ballast), 4096):
+        ballast[index] = 1
+    pids = pids_of_trials(model_dir, "pid", 3, Recycling(max_idle_ram=100))
+    assert len(set(pids)) == 1
+    del ballast
+
+
+def test_memory_inherited_from_the_search_neither_inflates_nor_hides_a_trials_own(
+    model_dir: Path,
+) -> None:
+    ballast = bytearray(300 * 1024 * 1024)
+    for index in range(0, len(ballast), 4096):
+        ballast[index] = 1
+    source = FunctionSource(module="model", name="holds_memory", base_dir=str(model_dir))
+    with LocalExecutor(source, limits=Limits(max_ram=150)) as executor:
+        executor.submit(TrialRequest(1, {"mib": 0, "seconds": 0.6}, model_dir / "t1.log"))
+        small = next_outcome(executor)
+        executor.submit(TrialRequest(2, {"mib": 250, "seconds": 30}, model_dir / "t2.log"))
+        large = next_outcome(executor)
+    del ballast
+    assert small.kind is OutcomeKind.RESULT
+    assert small.resources.get("peak_ram_mib", 0) < 100
+    assert large.kind is OutcomeKind.KILLED
+    assert "auto_kill_max_ram" in (large.error or "")
+    assert large.measured_time < 10  # while it ran, not when it returned after 30 s
+
+
+def test_a_trials_log_is_capped_while_it_runs(model_dir: Path) -> None:
+    """Cut only well past ``max_log`` while the trial writes (to cut rarely), to it after."""
+    log = model_dir / "t1.log"
+    go, done = model_dir / "go", model_dir / "done"
+    mib = 1024 * 1024
+    source = FunctionSource(module="model", name="prints_in_two_rounds", base_dir=str(model_dir))
+    params = {"kib": [1280, 2048], "go": str(go), "done": str(done)}
+    with LocalExecutor(source, limits=Limits(max_log=1)) as executor:
+        executor.submit(TrialRequest(1, params, log))
+        until(executor, lambda: log.exists() and log.stat().st_size >= 1.25 * mib)
+        for _ in range(5):  # samples
+            assert executor.wait(0.1) == []
+        assert MARKER not in log.read_bytes()  # 1.25 MiB: within the slack
+        go.touch()
+        until(executor, lambda: MARKER in log.read_bytes())
+        assert log.stat().st_size <= 1.5 * mib
+        done.touch()
+        outcome = next_outcome(executor)
+    assert outcome.kind is OutcomeKind.RESULT
+    assert log.stat().st_size <= mib
+
+
+def test_a_worker_loading_the_model_too_long_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only while it loads: a warm worker older than the timeout runs its trial."""
+    (tmp_path / "fragile.py").write_text(FRAGILE)
+    source = FunctionSource(module="fragile", name="train", base_dir=str(tmp_path))
+    with LocalExecutor(source, recycling=Recycling(fresh_process=True)) as executor:
+        monkeypatch.setattr(local_module, "LOAD_TIMEOUT", 1.0)
+        (tmp_path / "slow").touch()  # the fresh worker after trial 1 loads for 10 s
+        executor.submit(TrialRequest(1, {"seconds": 1.5}, tmp_path / "t1.log"))
+        warm = next_outcome(executor)
+        executor.submit(TrialRequest(2, {}, tmp_path / "t2.log"))
+        loading = next_outcome(executor)
+    assert warm.kind is OutcomeKind.RESULT
+    assert loading.kind is OutcomeKind.KILLED
+    assert loading.error == "killed: loading the model took over 1 s"
+    assert loading.measured_time == 0.0  # its trial had not started
+
+
+def test_a_replacement_worker_that_cannot_load_the_model_fails_its_trial(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "fragile.py").write_text(FRAGILE)
+    source = FunctionSource(module="fragile", name="train", base_dir=str(tmp_path))
+    outcomes = []
+    with LocalExecutor(source, recycling=Recycling(fresh_process=True)) as executor:
+        for number, broken in ((1, False), (2, True), (3, False)):
+            (tmp_path / "broken").unlink(missing_ok=True)
+            if broken:
+                (tmp_path / "broken").touch()
+            executor.submit(TrialRequest(number, {}, tmp_path / f"t{number}.log"))
+            outcomes.append(next_outcome(executor))
+    assert [o.kind for o in outcomes] == [
+        OutcomeKind.RESULT,
+        OutcomeKind.ERROR,
+        OutcomeKind.RESULT,
+    ]
+    failed = outcomes[1]
+    assert (failed.error or "").startswith("function.module: cannot import module 'fragile'")
+    assert (failed.error or "").endswith("RuntimeError: the data folder is gone")
+    assert "RuntimeError: the data folder is gone" in (failed.traceback or "")
+    assert failed.measured_time == 0.0
+
+
+def test_processes_a_trial_leaves_are_ended_with_their_children(model_dir: Path) -> None:
+    """Even when the model had silenced its prints: the notice goes to the log."""
+    pid_file = model_dir / "family.pid"
+    outcome = run_trial(model_dir, "leaves_a_family_quietly", {"pid_file": str(pid_file)})
+    assert outcome.kind is OutcomeKind.RESULT
+    for pid in map(int, pid_file.read_text().split()):
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert "ending 2 process(es)" in (model_dir / "logs" / "trial-1.log").read_text()
+
+
+def test_trials_shorter_than_the_sampling_interval_are_not_slowed_to_it(
+    model_dir: Path,
+) -> None:
+    """``wait`` returns as soon as a result arrives, not at the next sample."""
+    source = FunctionSource(module="model", name="square", base_dir=str(model_dir))
+    with LocalExecutor(source) as executor:
+        started = time.monotonic()
+        for number in range(1, 21):
+            executor.submit(TrialRequest(number, {"x": number}, model_dir / f"t{number}.log"))
+            assert next_outcome(executor).kind is OutcomeKind.RESULT
+        elapsed = time.monotonic() - started
+    assert elapsed < 20 * SAMPLE_INTERVAL / 2
