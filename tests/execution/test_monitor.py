@@ -719,7 +719,7 @@ def test_a_driver_without_a_gpu_cannot_be_watched(nvml: Callable[..., FakeNvml])
     nvml()  # NVML works, and lists no device
     assert not GpuMemory().available
     assert watch_gpu(Limits()) is None
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="cannot watch GPU memory: the NVIDIA driver lists"):
         watch_gpu(Limits(max_gpu_ram=1000))
 
 

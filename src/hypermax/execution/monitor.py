@@ -277,6 +277,8 @@ class GpuMemory:
             count = pynvml.nvmlDeviceGetCount()
             self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
             self._nvml = pynvml
+            if not self._handles:
+                self.problem = "the NVIDIA driver lists no GPU"
         except Exception as error:  # no library, no driver, no device: all mean "cannot watch"
             self.problem = f"NVML is not usable here ({type(error).__name__}: {error})"
 
