@@ -32,9 +32,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypermax.execution.base import Executor, OutcomeKind, Report, TrialOutcome, TrialRequest
+from hypermax.execution.base import (
+    Executor,
+    OutcomeKind,
+    Report,
+    Sample,
+    TrialOutcome,
+    TrialRequest,
+)
 
 DEFAULT_DURATION = 1.0
+SAMPLE_RAM = 10.0  # MiB a running trial is sampled at, per trial number
 DEFAULT_TIME_LIMIT = 1000.0  # virtual seconds: past this a search is taken to hang
 
 
@@ -265,6 +273,13 @@ class FakeExecutor(Executor):
     def reports(self) -> list[Report]:
         reports, self._reports = self._reports, []
         return reports
+
+    def samples(self) -> list[Sample]:
+        """Each running trial as it would be sampled: ``SAMPLE_RAM`` MiB per trial number."""
+        return [
+            Sample(number, self.now - run.started, SAMPLE_RAM * number, 100.0, None, {"time": 0.5})
+            for number, run in sorted(self._running.items())
+        ]
 
     def prune(self, number: int) -> None:
         self.prune_calls.append(number)

@@ -21,6 +21,9 @@ class Spy(Optimizer):
     def prepare(self, flat: Flat) -> Flat:
         return self.inner.prepare(flat)
 
+    def describe(self) -> str:
+        return self.inner.describe()
+
     def suggest(self, history: Sequence[Trial], n: int = 1) -> list[Flat]:
         self.seen.append({t.number: (t.status, t.loss) for t in history})
         return self.inner.suggest(history, n)

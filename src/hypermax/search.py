@@ -24,6 +24,7 @@ from hypermax.failing import FailureWatch, result_advice
 from hypermax.graphs import LiveGraphs
 from hypermax.loss import compute_loss
 from hypermax.planner import Planner
+from hypermax.pulse import Pulse
 from hypermax.result import SearchResult, TrialsFailing
 from hypermax.storage import Storage
 from hypermax.storage.live_files import LiveFiles, config_to_save
@@ -101,14 +102,18 @@ class Search:
                     with _signals_held():
                         self._interrupt_running(storage, counted=False)
                     break
+                self._pulse.beat(self.executor.samples, in_flight)
         except BaseException as error:
             # Ctrl-C is the user's; anything else may be a trial's doing (it sent SIGTERM)
             counted = type(error) is not KeyboardInterrupt
             with _signals_held():  # a second Ctrl-C must not cut the clean-up short
                 self._interrupt_running(storage, counted)
                 self._files.refresh(self._ordered(), force=True)
+                # Ctrl-C or SIGTERM (Terminated) stopped it; anything else is a failure
+                self._pulse.end("stopped" if isinstance(error, KeyboardInterrupt) else "failed")
             raise
         self._files.refresh(self._ordered(), force=True)
+        self._pulse.end("failed" if self._failing.tripped else "finished")
         self._emit(EventKind.FINISHED)
         if self._graphs is not None:
             self._graphs.finish()  # the charts of every trial; no trial runs any more
@@ -124,6 +129,8 @@ class Search:
         run left running are interrupted, and those interrupted too often given up)."""
         storage.mark_interrupted()
         self._failing = FailureWatch(self.config.search.stop_after_failures)
+        self._pulse = Pulse(storage, self.planner.optimizer.describe())
+        self._pulse.start()
         saved = config_to_save(self.config)
         storage.save_config(saved)
         self._files.save_config(saved, __version__)

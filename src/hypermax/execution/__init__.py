@@ -18,6 +18,7 @@ from hypermax.execution.base import (
     Executor,
     OutcomeKind,
     Report,
+    Sample,
     TrialOutcome,
     TrialRequest,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "Executor",
     "OutcomeKind",
     "Report",
+    "Sample",
     "TrialOutcome",
     "TrialRequest",
     "executor_for",

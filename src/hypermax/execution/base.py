@@ -61,6 +61,21 @@ class Report:
     value: float
 
 
+@dataclass(frozen=True)
+class Sample:
+    """What a running trial uses now, for those watching: seconds it has run, memory of its
+    process tree (MiB), CPU (percent of one core, summed over its processes), GPU memory
+    (MiB, None where not watched), and how far it is towards each kill limit it has (a share
+    of the limit: 1.0 is the limit)."""
+
+    number: int
+    elapsed: float
+    ram_mib: float
+    cpu_percent: float
+    gpu_ram_mib: float | None = None
+    limits: dict[str, float] = field(default_factory=dict)
+
+
 class Executor(ABC):
     """Runs up to ``capacity`` trials at once."""
 
@@ -84,6 +99,10 @@ class Executor(ABC):
 
     def reports(self) -> list[Report]:
         """Intermediate values reported since the last call."""
+        return []
+
+    def samples(self) -> list[Sample]:
+        """What each running trial uses now; executors that cannot tell return nothing."""
         return []
 
     def prune(self, number: int) -> None:  # noqa: B027 - optional: no reports, nothing to stop
