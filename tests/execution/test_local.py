@@ -185,6 +185,26 @@ def prints_in_two_rounds(p):
         time.sleep(0.02)
     return 0.5
 
+def reports_once(p):
+    import hypermax
+    hypermax.report(1.0, 0)
+    while not os.path.exists(p["go"]):  # pruned meanwhile, but it never reports again
+        time.sleep(0.02)
+    return os.getpid()
+
+def prints_and_waits(p):
+    print("epoch 1")
+    print("a warning", file=sys.stderr)
+    while not os.path.exists(p["go"]):
+        time.sleep(0.02)
+    return 0.5
+
+def starts_a_child_and_dies(p):
+    child = subprocess.Popen(["sleep", "60"])
+    with open(p["pid_file"], "w") as f:
+        f.write(str(child.pid))
+    os._exit(3)
+
 def writes_to_the_pipe(p):
     print("epoch 1", flush=True)
     time.sleep(p["seconds"])
@@ -760,3 +780,76 @@ def test_trials_shorter_than_the_sampling_interval_are_not_slowed_to_it(
             assert next_outcome(executor).kind is OutcomeKind.RESULT
         elapsed = time.monotonic() - started
     assert elapsed < 20 * SAMPLE_INTERVAL / 2
+
+
+def test_a_prune_that_comes_too_late_is_ignored(model_dir: Path) -> None:
+    """The trial reported, was pruned, but never reported again: it returns its result, and
+    its worker runs the next trial."""
+    go = model_dir / "go"
+    source = FunctionSource(module="model", name="reports_once", base_dir=str(model_dir))
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {"go": str(go)}, model_dir / "t1.log"))
+        until(executor, lambda: bool(executor.reports()))
+        executor.prune(1)
+        go.touch()
+        first = next_outcome(executor)
+        executor.submit(TrialRequest(2, {"go": str(go)}, model_dir / "t2.log"))
+        second = next_outcome(executor)
+    assert first.kind is OutcomeKind.RESULT
+    assert second.kind is OutcomeKind.RESULT
+    assert second.value == first.value  # the same worker
+
+
+def test_a_log_that_cannot_be_opened_fails_the_trial_and_replaces_the_worker(
+    model_dir: Path,
+) -> None:
+    source = FunctionSource(module="model", name="pid", base_dir=str(model_dir))
+    (model_dir / "a folder").mkdir()
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {}, model_dir / "first.log"))
+        first = next_outcome(executor)
+        executor.submit(TrialRequest(2, {}, model_dir / "a folder"))
+        failed = next_outcome(executor)
+        executor.submit(TrialRequest(3, {}, model_dir / "third.log"))
+        third = next_outcome(executor)
+    assert failed.kind is OutcomeKind.ERROR
+    assert re.fullmatch(
+        r"the worker could not start the trial \(IsADirectoryError: .*a folder'\); "
+        r"did an earlier trial leave files open\?",
+        failed.error or "",
+    ), failed.error
+    assert "Traceback" in (failed.traceback or "")
+    assert failed.measured_time == 0.0
+    assert (first.kind, third.kind) == (OutcomeKind.RESULT, OutcomeKind.RESULT)
+    assert third.value != first.value  # a fresh worker
+
+
+def test_prints_reach_the_log_while_the_trial_runs(model_dir: Path) -> None:
+    log, go = model_dir / "t1.log", model_dir / "go"
+    source = FunctionSource(module="model", name="prints_and_waits", base_dir=str(model_dir))
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {"go": str(go)}, log))
+        until(executor, lambda: log.exists() and "a warning" in log.read_text(), timeout=5)
+        assert "epoch 1" in log.read_text()
+        go.touch()
+        assert next_outcome(executor).kind is OutcomeKind.RESULT
+
+
+def test_a_child_of_a_trial_whose_worker_died_is_ended(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child left the worker's tree when the worker died, before any sample saw it: it is
+    found by the trial's tag in its environment, as soon as the trial's outcome is known."""
+    monkeypatch.setattr(Watcher, "due", lambda self, now: False)
+    pid_file = model_dir / "child.pid"
+    source = FunctionSource(
+        module="model", name="starts_a_child_and_dies", base_dir=str(model_dir)
+    )
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {"pid_file": str(pid_file)}, model_dir / "t1.log"))
+        outcome = next_outcome(executor)
+        child = psutil.Process(int(pid_file.read_text()))
+        gone, _ = psutil.wait_procs([child], timeout=2)
+        ended = bool(gone) or child.status() == psutil.STATUS_ZOMBIE
+    assert outcome.kind is OutcomeKind.ERROR
+    assert ended
