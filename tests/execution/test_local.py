@@ -16,6 +16,7 @@ from hypermax.execution import local as local_module
 from hypermax.execution.base import OutcomeKind, Report, TrialOutcome, TrialRequest
 from hypermax.execution.local import Limits, LocalExecutor, Recycling
 from hypermax.execution.monitor import SAMPLE_INTERVAL, Watcher
+from hypermax.execution.processes import Ledger
 from hypermax.execution.python_function import FunctionSource
 from hypermax.execution.trial_log import MARKER
 from tests.execution.conftest import every_outcome, next_outcome
@@ -409,8 +410,11 @@ def test_a_model_that_kills_its_process_on_import_is_a_config_error(tmp_path: Pa
     source = FunctionSource(module="dies", name="train", base_dir=str(tmp_path))
     with pytest.raises(ConfigError) as caught:
         LocalExecutor(source).start()
-    assert "died while loading" in str(caught.value)
-    assert "code 4" in str(caught.value)
+    assert caught.value.issues[0].path == "function"
+    assert caught.value.issues[0].message == (
+        "the worker died while loading the model: the trial's process exited with code 4 "
+        "before returning a result"
+    )
 
 
 def test_the_time_limit_does_not_count_a_replacement_workers_import(tmp_path: Path) -> None:
@@ -853,3 +857,29 @@ def test_a_child_of_a_trial_whose_worker_died_is_ended(
         ended = bool(gone) or child.status() == psutil.STATUS_ZOMBIE
     assert outcome.kind is OutcomeKind.ERROR
     assert ended
+
+
+def test_a_model_whose_import_hangs_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "fragile.py").write_text(FRAGILE)
+    (tmp_path / "slow").touch()
+    monkeypatch.setattr(local_module, "LOAD_TIMEOUT", 1.0)
+    source = FunctionSource(module="fragile", name="train", base_dir=str(tmp_path))
+    with pytest.raises(ConfigError) as caught:
+        LocalExecutor(source).start()
+    assert caught.value.issues[0].path == "function"
+    assert caught.value.issues[0].message == (
+        "loading the model took over 1 s; does importing it hang?"
+    )
+
+
+def test_the_processes_of_a_running_trial_go_to_the_searchs_ledger(model_dir: Path) -> None:
+    """So that the next run ends them if this one is killed before it can."""
+    path, pid_file = model_dir / "ledger.txt", model_dir / "child.pid"
+    source = FunctionSource(module="model", name="spawns_child", base_dir=str(model_dir))
+    with LocalExecutor(source, ledger=Ledger(path)) as executor:
+        executor.submit(TrialRequest(1, {"pid_file": str(pid_file)}, model_dir / "t1.log"))
+        until(executor, lambda: pid_file.exists() and pid_file.read_text() != "")
+        child = pid_file.read_text()
+        until(executor, lambda: path.exists() and f"\n{child} " in "\n" + path.read_text())
