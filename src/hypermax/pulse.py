@@ -21,10 +21,11 @@ INTERVAL = 1.0  # seconds between writes
 class Pulse:
     """Beats for one run of a search into its storage."""
 
-    def __init__(self, storage: Storage, method: str):
+    def __init__(self, storage: Storage, method: str, iterations: int):
         now = datetime.now(timezone.utc)
         self.storage = storage
-        self.heartbeat = Heartbeat(os.getpid(), socket.gethostname(), method, now, now)
+        host = socket.gethostname()
+        self.heartbeat = Heartbeat(os.getpid(), host, method, iterations, now, now)
         self._written = -INTERVAL
 
     def start(self) -> None:

@@ -129,7 +129,8 @@ class Search:
         run left running are interrupted, and those interrupted too often given up)."""
         storage.mark_interrupted()
         self._failing = FailureWatch(self.config.search.stop_after_failures)
-        self._pulse = Pulse(storage, self.planner.optimizer.describe())
+        method = self.planner.optimizer.describe()
+        self._pulse = Pulse(storage, method, self.config.search.iterations)
         self._pulse.start()
         saved = config_to_save(self.config)
         storage.save_config(saved)

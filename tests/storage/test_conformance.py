@@ -628,7 +628,7 @@ def test_a_resumed_writer_counts_on_from_the_stored_revisions(backend: Backend) 
 def test_the_heartbeat_is_replaced_and_read_back(backend: Backend) -> None:
     writer = backend.open()
     assert backend.open(create=False).heartbeat() is None
-    beat = Heartbeat(4321, "gpu-box", "tpe", STARTED, STARTED + timedelta(seconds=1))
+    beat = Heartbeat(4321, "gpu-box", "tpe", 100, STARTED, STARTED + timedelta(seconds=1))
     writer.beat(beat)
     later = replace(beat, last_seen=STARTED + timedelta(seconds=9), state="finished")
     writer.beat(later)
@@ -649,7 +649,7 @@ def test_live_samples_are_those_of_the_last_save(backend: Backend) -> None:
 
 def test_searches_keep_their_own_live_records(backend: Backend) -> None:
     first, second = backend.open("first"), backend.open("second")
-    first.beat(Heartbeat(1, "a", "tpe", STARTED, STARTED))
+    first.beat(Heartbeat(1, "a", "tpe", 10, STARTED, STARTED))
     first.save_samples({1: {"ram_mib": 1.0}})
     second.save_samples({1: {"ram_mib": 2.0}})
     assert second.heartbeat() is None

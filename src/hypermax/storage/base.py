@@ -47,13 +47,14 @@ def file_error(error: OSError, path: Path, done: str = "written") -> StorageErro
 @dataclass
 class Heartbeat:
     """The run writing a search, as readers see it: who (``pid`` on ``host``), with which
-    method (as the run described it), since when, and when it was last seen alive. ``state``
-    is ``running`` until the run ends (``finished``, ``stopped`` by Ctrl-C or a signal, or
-    ``failed``)."""
+    method (as the run described it), towards how many finished trials, since when, and when
+    it was last seen alive. ``state`` is ``running`` until the run ends (``finished``,
+    ``stopped`` by Ctrl-C or a signal, or ``failed``)."""
 
     pid: int
     host: str
     method: str
+    iterations: int
     started_at: datetime
     last_seen: datetime
     state: str = "running"

@@ -472,6 +472,22 @@ class SQLStorage(Storage):
         self.engine.dispose()
 
 
+def search_names(url: str) -> list[str]:
+    """The names of the searches stored in the database at ``url``, read without changing
+    anything (a database hypermax never wrote holds none)."""
+    engine = create_engine(_with_connect_timeout(make_url(normalize_url(url))))
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(searches.name):
+                return []
+            return list(connection.execute(select(searches.c.name).order_by("name")).scalars())
+    except SQLAlchemyError as error:
+        reason = getattr(error, "orig", None) or error
+        raise StorageError(f"cannot read {_without_password(url)!r}: {reason}") from error
+    finally:
+        engine.dispose()
+
+
 def _busy_message(name: str, where: Any) -> str:
     return (
         f"search {name!r} is already running in another process (its lock is held in "

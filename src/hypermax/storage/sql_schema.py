@@ -66,6 +66,7 @@ runs = Table(
     Column("pid", Integer, nullable=False),
     Column("host", String(255), nullable=False),
     Column("method", Text, nullable=False),
+    Column("iterations", Integer, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("state", String(16), nullable=False),
