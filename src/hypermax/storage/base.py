@@ -54,7 +54,7 @@ class Heartbeat:
     pid: int
     host: str
     method: str
-    iterations: int
+    iterations: int | None  # None in a heartbeat an earlier version wrote
     started_at: datetime
     last_seen: datetime
     state: str = "running"

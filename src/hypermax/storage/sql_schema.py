@@ -66,7 +66,7 @@ runs = Table(
     Column("pid", Integer, nullable=False),
     Column("host", String(255), nullable=False),
     Column("method", Text, nullable=False),
-    Column("iterations", Integer, nullable=False),
+    Column("iterations", Integer, nullable=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
     Column("state", String(16), nullable=False),
@@ -82,13 +82,15 @@ samples_table = Table(
 
 
 def add_missing_columns(connection: Connection) -> None:
-    """Databases written by an earlier hypermax lack the newer (nullable) trial columns and
-    the index on them."""
-    present = {column["name"] for column in inspect(connection).get_columns(trials_table.name)}
-    for column in trials_table.columns:
-        if column.name not in present:
-            kind = column.type.compile(dialect=connection.dialect)
-            connection.exec_driver_sql(
-                f"ALTER TABLE {trials_table.name} ADD COLUMN {column.name} {kind}"
-            )
+    """Databases written by an earlier hypermax lack the newer (nullable) columns and the
+    index on them."""
+    inspector = inspect(connection)
+    for table in (trials_table, runs):
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"
+                )
     trials_by_revision.create(connection, checkfirst=True)
