@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timezone
+
 import pytest
 
 from hypermax.trial import ALLOWED, IllegalTransition, Trial, TrialStatus
@@ -21,6 +23,7 @@ def test_a_new_trial_starts_running_with_its_log() -> None:
     trial = started()
     assert trial.status is TrialStatus.RUNNING
     assert trial.started_at is not None and trial.finished_at is None
+    assert trial.started_at.tzinfo is timezone.utc  # an instant, whatever the machine's zone
     assert trial.log_path == "trial-1.log"
 
 
