@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -205,6 +207,10 @@ def starts_a_child_and_dies(p):
     with open(p["pid_file"], "w") as f:
         f.write(str(child.pid))
     os._exit(3)
+
+def closes_stderr_and_raises(p):
+    sys.stderr.close()
+    raise ValueError("the real cause")
 
 def writes_to_the_pipe(p):
     print("epoch 1", flush=True)
@@ -883,3 +889,36 @@ def test_the_processes_of_a_running_trial_go_to_the_searchs_ledger(model_dir: Pa
         until(executor, lambda: pid_file.exists() and pid_file.read_text() != "")
         child = pid_file.read_text()
         until(executor, lambda: path.exists() and f"\n{child} " in "\n" + path.read_text())
+
+
+def test_a_model_that_closed_sys_stderr_fails_with_its_own_error(model_dir: Path) -> None:
+    outcome = run_trial(model_dir, "closes_stderr_and_raises")
+    assert outcome.kind is OutcomeKind.ERROR
+    assert outcome.error == "ValueError: the real cause"
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_the_next_trial(
+    model_dir: Path,
+) -> None:
+    """As when the OS's out-of-memory killer picks an idle worker."""
+    source = FunctionSource(module="model", name="pid", base_dir=str(model_dir))
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {}, model_dir / "t1.log"))
+        first = next_outcome(executor)
+        os.kill(first.value, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess):  # dead: a zombie, or reaped
+            while psutil.Process(first.value).status() != psutil.STATUS_ZOMBIE:
+                time.sleep(0.01)
+        executor.submit(TrialRequest(2, {}, model_dir / "t2.log"))
+        second = next_outcome(executor)
+    assert second.kind is OutcomeKind.RESULT, second.error
+    assert second.value != first.value
+
+
+def test_the_folders_of_a_trials_log_are_created(model_dir: Path) -> None:
+    log = model_dir / "results" / "logs" / "trial-1.log"
+    source = FunctionSource(module="model", name="chatty", base_dir=str(model_dir))
+    with LocalExecutor(source) as executor:
+        executor.submit(TrialRequest(1, {"x": 3}, log))
+        assert next_outcome(executor).kind is OutcomeKind.RESULT
+    assert "hello from the model 3" in log.read_text()
