@@ -36,6 +36,7 @@ COMMANDS = (
     "suggest-fixed",
     "init",
     "schema",
+    "ui",
 )
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
@@ -54,6 +55,7 @@ HANDLERS = {
     "suggest-fixed": "results:suggest_fixed",
     "init": "starting:init",
     "schema": "starting:schema",
+    "ui": "ui:ui",
 }
 
 
@@ -161,6 +163,24 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite existing files")
 
     commands.add_parser("schema", help="print the JSON Schema of config files")
+
+    ui = commands.add_parser(
+        "ui", help="follow a running or finished search in the console UI (q quits the UI only)"
+    )
+    ui.add_argument(
+        "location",
+        help="a results folder (hypermax_results/NAME), the folder of them, or a database URL",
+    )
+    ui.add_argument("--search", metavar="NAME", help="which search, where there are several")
+    ui.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between reads (default 1)"
+    )
+    ui.add_argument(
+        "--owner",
+        type=int,
+        metavar="PID",
+        help="the search process that opened the UI: q asks whether to stop it, s stops it",
+    )
     return parser
 
 
