@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Log, Static, TabbedContent, TextArea, Tree
 
@@ -296,3 +298,48 @@ def test_q_quits_the_ui_only(search: Written) -> None:
 
     drive(app, body)
     assert app.return_code == 0
+
+
+@pytest.mark.slow
+def test_ten_thousand_trials_load_at_once_and_a_new_one_is_added_alone(
+    search: Written,
+) -> None:
+    losses = {n: (n * 7919 % 1000) / 100 + 0.01 for n in range(6, 10_006)}
+    search.add(*(trial(n, TrialStatus.OK, loss) for n, loss in losses.items()))
+    app = make_app(search.folder)
+
+    async def body(pilot: Pilot) -> None:
+        table = app.query_one("#trials-table", DataTable)
+        assert table.row_count == 10_005
+        first_row = table.get_row_at(0)
+        search.add(trial(10_006, TrialStatus.OK, 0.001))
+        started = time.perf_counter()
+        await settle(pilot, app, polls=2)
+        assert time.perf_counter() - started < 2.0
+        assert table.row_count == 10_006 and table.get_row_at(0) == first_row  # not rebuilt
+        assert "best 0.001 (trial 10006)" in text_of(app, "#status")
+
+    started = time.perf_counter()
+    drive(app, body)
+    assert time.perf_counter() - started < 15.0
+
+
+def test_an_error_no_handler_caught_ends_the_ui_and_is_logged(
+    search: Written, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: HypermaxApp) -> None:
+        raise ZeroDivisionError("a bug in the UI")
+
+    monkeypatch.setattr(HypermaxApp, "action_cycle_filter", broken)
+    app = make_app(search.folder)
+
+    async def body(pilot: Pilot) -> None:
+        app.query_one("#tabs", TabbedContent).active = "trials"
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+
+    with pytest.raises(ZeroDivisionError):
+        drive(app, body)
+    logged = (search.folder / "logs" / "ui.log").read_text()
+    assert "the console UI stopped on an error" in logged and "a bug in the UI" in logged

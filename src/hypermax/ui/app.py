@@ -313,6 +313,8 @@ class HypermaxApp(App[int]):
             return self.owner is not None
         tab_only = {"toggle_log": "loss", "toggle_last": "loss", "cycle_filter": "trials"}
         if action in tab_only:
+            if len(self.screen_stack) > 1:  # a trial or a dialog above the tabs
+                return False
             try:
                 active = self.query_one("#tabs", TabbedContent).active
             except Exception:
@@ -405,6 +407,13 @@ class HypermaxApp(App[int]):
         if message != self._last_error:
             self._last_error = message
             self.notify(f"{message}\n(logged to {self.log_path})", severity="error", timeout=10)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's hook for an error no handler caught: it ends the UI (never the search,
+        which runs in another process); the error goes to the UI's log first."""
+        with contextlib.suppress(Exception):
+            self._ui_log().error("the console UI stopped on an error", exc_info=error)
+        super()._handle_exception(error)
 
     @property
     def log_path(self) -> Path:
