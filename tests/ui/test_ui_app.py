@@ -343,3 +343,18 @@ def test_an_error_no_handler_caught_ends_the_ui_and_is_logged(
         drive(app, body)
     logged = (search.folder / "logs" / "ui.log").read_text()
     assert "the console UI stopped on an error" in logged and "a bug in the UI" in logged
+
+
+def test_a_search_the_runner_wrote_is_shown_as_finished(tmp_path: Path) -> None:
+    from tests.test_live import run_search
+
+    folder = run_search(tmp_path, "real", iterations=6)
+    app = make_app(folder)
+
+    async def body(pilot: Pilot) -> None:
+        status = text_of(app, "#status")
+        assert "real · finished" in status and "finished 6/6" in status
+        assert "failed 1 · killed 1" in status
+        assert app.query_one("#trials-table", DataTable).row_count == 6
+
+    drive(app, body)
