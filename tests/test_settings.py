@@ -96,4 +96,27 @@ def test_parse_checks_a_mapping_and_names_each_problem_under_where() -> None:
     assert parse(Example, given, "x") is given
     assert parse(Inner, None, "x") == Inner()
     with pytest.raises(ConfigError, match="x: must be Inner or a mapping, got 3"):
-        parse(Inner, 3, "x")  # type: ignore[arg-type]
+        parse(Inner, 3, "x")
+
+
+@dataclass(frozen=True)
+class Either:
+    command: str | list[str] | None = field(default=None, metadata=spec(minItems=1))
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ({"command": 5}, "x.command: must be of type string or array, got int 5"),
+        ({"command": ["a", 1]}, "x.command.1: must be of type string, got int 1"),
+        ({"command": []}, "x.command: [] should be non-empty"),
+    ],
+)
+def test_a_value_of_several_types_is_explained_by_the_type_it_has(
+    given: dict[str, Any], problem: str
+) -> None:
+    """Not 'is not valid under any of the given schemas': the types it may have, or the
+    problem inside the branch of its type, where it is."""
+    with pytest.raises(ConfigError) as caught:
+        parse(Either, given, "x")
+    assert [str(issue) for issue in caught.value.issues] == [problem]

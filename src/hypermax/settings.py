@@ -120,10 +120,10 @@ def build(cls: type[T], data: Mapping[str, Any]) -> T:
     return cls(**values)
 
 
-def parse(cls: type[T], data: T | Mapping[str, Any] | None, where: str) -> T:
+def parse(cls: type[T], data: object, where: str) -> T:
     """Settings of ``cls`` from what a caller gave: the object itself, nothing (the defaults),
-    or a mapping, checked against ``schema_of(cls)``; a problem raises a ConfigError whose
-    paths start at ``where`` (``search.tpe``)."""
+    or a mapping, checked against ``schema_of(cls)``; anything else, or a problem, raises a
+    ConfigError whose paths start at ``where`` (``search.tpe``)."""
     if isinstance(data, cls):
         return data
     if data is None:
@@ -183,6 +183,24 @@ def explain(error: ValidationError, prefix: Sequence[str | int] = ()) -> Iterato
             f"{shown(error.instance)} cannot name a folder: use letters, digits, '_', '-' and "
             "'.', and not '.' or '..' alone",
         )
+    elif error.validator in ("anyOf", "oneOf") and error.context:
+        # a value of no branch's type: say which types fit; else the problems in the branch
+        # (or branches) of its type, named where they are (command.0, not command)
+        mismatched: list[ValidationError] = []
+        inside: list[ValidationError] = []
+        for sub in error.context:
+            wrong_type = sub.validator == "type" and len(sub.relative_schema_path) == 2
+            (mismatched if wrong_type else inside).append(sub)
+        if inside:
+            for sub in inside:
+                yield from explain(sub, prefix)
+        else:
+            kinds = " or ".join(str(sub.validator_value) for sub in mismatched)
+            yield ConfigIssue(
+                path,
+                f"must be of type {kinds}, got {type(error.instance).__name__} "
+                f"{shown(error.instance)}",
+            )
     elif error.validator == "type":
         yield ConfigIssue(
             path,
