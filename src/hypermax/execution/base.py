@@ -12,6 +12,10 @@ An implementation promises:
 - Executors whose models can call ``hypermax.report`` hand the reports over in ``reports()``
   and pass ``prune(number)`` on to the trial (whose next report then raises ``TrialPruned``);
   the others keep the defaults, which do nothing.
+
+An executor's own keys of the ``function`` section (beyond those every executor shares) are
+declared as its ``ExecutorSettings`` subclass, in a module cheap to import: the config loader
+checks a section against it without loading the executor.
 """
 
 from __future__ import annotations
@@ -21,6 +25,23 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from hypermax.errors import ConfigIssue
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """An executor's own settings (its keys of the ``function`` section); this one takes none.
+
+    A subclass declares its fields with ``hypermax.settings.spec``: the section's schema and the
+    typed object the loader builds come from it.
+    """
+
+    def issues(self, where: str = "function") -> list[ConfigIssue]:
+        """What the section still lacks for its executor to run, or what contradicts itself,
+        beyond what the schema checks; ``where`` is the section's config path. The loader asks
+        where the config says how to run the model."""
+        return []
 
 
 class OutcomeKind(str, Enum):

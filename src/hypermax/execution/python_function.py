@@ -1,4 +1,5 @@
-"""Finding the user's Python function: by module name, by source file, or as a callable.
+"""Finding the user's Python function: by module name, by source file, or as a callable; and the
+``python_function`` executor's settings (cheap to import: the config loader reads them).
 
 A ``module`` is looked up in the config's folder, then in the current working directory (the
 original Hypermax ran models from there), then on the Python path; ``"module": "model.py"``
@@ -14,7 +15,56 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from hypermax.errors import ConfigIssue
+from hypermax.execution.base import ExecutorSettings
+from hypermax.settings import spec
+
+
+@dataclass(frozen=True)
+class PythonFunctionSettings(ExecutorSettings):
+    """A Python function (module or src, and name), run in warm worker processes."""
+
+    module: str | None = field(
+        default=None,
+        metadata=spec(
+            "Importable module name, looked up in the config's folder first ('model.py': that "
+            "file)."
+        ),
+    )
+    src: str | None = field(
+        default=None,
+        metadata=spec("Path of a .py file, relative to the config's folder (instead of module)."),
+    )
+    name: str | None = field(default=None, metadata=spec("Function to call with the parameters."))
+    isolation: Literal["worker", "process"] = field(
+        default="worker",
+        metadata=spec(
+            "worker (default): warm workers run trial after trial; process: every trial in a "
+            "fresh process."
+        ),
+    )
+    max_trials_per_worker: int | None = field(
+        default=None, metadata=spec("Replace a worker after this many trials.", minimum=1)
+    )
+    worker_max_ram: float | None = field(
+        default=None,
+        metadata=spec(
+            "MiB; replace a worker whose memory is still above this after a trial.",
+            exclusiveMinimum=0,
+        ),
+    )
+
+    def issues(self, where: str = "function") -> list[ConfigIssue]:
+        found = []
+        if not self.module and not self.src:
+            found.append(ConfigIssue(where, "give 'module' (importable name) or 'src' (file)"))
+        if self.module and self.src:
+            found.append(ConfigIssue(where, "give either 'module' or 'src', not both"))
+        if not self.name:
+            found.append(ConfigIssue(f"{where}.name", "missing: the name of the function to call"))
+        return found
 
 
 class LoadError(Exception):
