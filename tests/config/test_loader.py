@@ -22,6 +22,7 @@ from hypermax.config import (
     load_config,
 )
 from hypermax.errors import ConfigError
+from hypermax.execution.python_function import PythonFunctionSettings
 from hypermax.loss import MetricSpec
 from hypermax.optimizers import TPE, Auto, Hyperband, RandomSearch
 from hypermax.space import ArrayNode, BranchNode, ChoiceNode, ConstantNode, NumberNode
@@ -125,9 +126,7 @@ def test_minimal_config_gets_the_defaults(tmp_path: Path) -> None:
     assert config.results_dir == (tmp_path / "hypermax_results" / "my_search").resolve()
     assert config.metrics == {}
     assert config.function.type == "python_function"
-    assert config.function.module == "model"
-    assert config.function.src is None
-    assert config.function.name == "train"
+    assert config.function.settings == PythonFunctionSettings(module="model", name="train")
     assert config.function.auto_kill_max_time is None
     assert config.function.auto_kill_max_ram is None
     assert config.function.auto_kill_loss is None
@@ -153,8 +152,7 @@ def test_full_config_loads_every_section(tmp_path: Path) -> None:
     )
     assert config.function == FunctionConfig(
         type="python_function",
-        src="model.py",
-        name="train",
+        settings=PythonFunctionSettings(src="model.py", name="train"),
         auto_kill_max_time=30,
         auto_kill_max_ram=2048,
     )
@@ -386,7 +384,9 @@ def test_ref_in_sections_other_than_hyperparameters(tmp_path: Path) -> None:
     data["definitions"] = {"fn": {"module": "model", "name": "fit"}}
     data["function"] = {"$ref": "#/definitions/fn", "auto_kill_max_time": 5}
     config = load_config(write_json(tmp_path / "search.json", data))
-    assert config.function == FunctionConfig(module="model", name="fit", auto_kill_max_time=5)
+    assert config.function == FunctionConfig(
+        settings=PythonFunctionSettings(module="model", name="fit"), auto_kill_max_time=5
+    )
 
 
 # --- metrics and parallel --------------------------------------------------------------------
@@ -506,8 +506,7 @@ def test_original_hypermax_config_loads_unchanged(tmp_path: Path) -> None:
     config = load_config(write_json(tmp_path / "original.json", ORIGINAL))
     assert config.function == FunctionConfig(
         type="python_function",
-        module="hm_original_model",
-        name="trainModel",
+        settings=PythonFunctionSettings(module="hm_original_model", name="trainModel"),
         auto_kill_max_time=120.0,
         auto_kill_max_ram=512,
         auto_kill_loss=1.0,
@@ -643,7 +642,9 @@ def test_shipped_configs_validate_against_the_schema(example: str) -> None:
     errors = list(Draft202012Validator(config_schema()).iter_errors(data))
     assert errors == []
     config = load_config(REPO / example)
-    assert config.function is not None and config.function.name == "train"
+    assert config.function is not None
+    assert isinstance(config.function.settings, PythonFunctionSettings)
+    assert config.function.settings.name == "train"
 
 
 @pytest.mark.parametrize("data", [MINIMAL, FULL, ORIGINAL], ids=["minimal", "full", "original"])

@@ -5,6 +5,7 @@ Every problem is reported with its config path, all at once, as a ConfigError.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import math
@@ -24,14 +25,20 @@ from hypermax.config.model import (
 )
 from hypermax.config.schema import (
     ANY_SECTION,
+    FUNCTION,
     SEARCH_PROPERTIES,
+    executor_keys,
+    executor_schema,
     method_names,
     method_schema,
     nested,
     replaced,
+    shared_function_schema,
     with_method_sections,
 )
 from hypermax.errors import ConfigError, ConfigIssue
+from hypermax.execution import DEFAULT_EXECUTOR, available_executors, executor_settings
+from hypermax.execution.base import ExecutorSettings
 from hypermax.loss import MetricSpec
 from hypermax.optimizers import canonical_method, create_optimizer, method_issue
 from hypermax.optimizers.base import MethodSettings, settings_class
@@ -528,10 +535,11 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
     )
     function_config = None
     if function is not None:
-        fields = {k: v for k, v in function.items() if k not in ("parallel", "kill_loss")}
+        shared = {item.name for item in dataclasses.fields(FunctionConfig)} - {"settings"}
+        fields = {k: v for k, v in function.items() if k in shared}
         if "kill_loss" in function:  # the original README's word; equal if both are given
             fields["auto_kill_loss"] = function["kill_loss"]
-        function_config = FunctionConfig(**fields)
+        function_config = FunctionConfig(**fields, settings=_executor_settings(function))
     metrics = metric_specs(data)
     return Config(
         hyperparameters=dict(data["hyperparameters"]),
@@ -545,6 +553,11 @@ def _build(data: Mapping[str, Any], base_dir: Path, source: Path | None) -> Conf
         raw=dict(data),
         hypermax_results=dict(data.get("hypermax_results", {})),
     )
+
+
+def _executor_settings(function: Mapping[str, Any]) -> ExecutorSettings:
+    """A checked ``function`` section's own keys as its executor's ``Settings``."""
+    return build(executor_settings(function.get("type", DEFAULT_EXECUTOR)), function)
 
 
 def _typed_settings(method: str, section: Mapping[str, Any]) -> MethodSettings:
@@ -604,7 +617,53 @@ def method_settings(search: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _schema_issues(data: Mapping[str, Any]) -> list[ConfigIssue]:
-    return validation_issues(data, _validation_schema(data))
+    schema = _validation_schema(data)
+    schema = replaced(schema, FUNCTION, _function_schema(data.get("function")))
+    return validation_issues(data, schema) + _foreign_key_issues(data.get("function"))
+
+
+def _function_schema(section: Any) -> dict[str, Any]:
+    """The schema that checks ``function``: that of its type, letting through the keys of
+    other types (``_foreign_key_issues`` names them); for a type no executor has, that type
+    refused and only the keys every executor shares checked."""
+    kinds = available_executors()
+    if not isinstance(section, Mapping):
+        return shared_function_schema(kinds)
+    kind = section.get("type", DEFAULT_EXECUTOR)
+    if kind not in kinds:
+        return shared_function_schema(kinds, closed=False)
+    schema = executor_schema(kind)
+    own = schema["properties"]
+    if any(key not in own for key in section):
+        foreign: dict[str, Any] = {key: {} for key in executor_keys() if key not in own}
+        schema = {**schema, "properties": {**own, **foreign}}
+    return schema
+
+
+def _foreign_key_issues(section: Any) -> list[ConfigIssue]:
+    """Keys of another executor than the ``function`` section's type, each with the type
+    that takes it."""
+    if not isinstance(section, Mapping):
+        return []
+    kind = section.get("type", DEFAULT_EXECUTOR)
+    if kind not in available_executors():
+        return []
+    own = executor_schema(kind)["properties"]
+    given = [key for key in section if key not in own]
+    if not given:
+        return []
+    owners = executor_keys()
+    default = "" if "type" in section else " (the default)"
+    return [
+        ConfigIssue(
+            f"function.{key}",
+            f"{key} is a setting of function type {' or '.join(map(repr, owners[key]))}; "
+            f"function.type is {kind!r}{default}, which does not take it: remove it, or set "
+            f'"type": {json.dumps(owners[key][0])}',
+        )
+        for key in given
+        if key in owners
+    ]
 
 
 def _validation_schema(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -657,7 +716,7 @@ def _semantic_issues(
             )
         )
     if function is not None and require_function:
-        issues += _function_issues(function)
+        issues += _executor_settings(function).issues("function")
     given = function or {}
     kill_loss = given.get("kill_loss")
     if kill_loss is not None and kill_loss != given.get("auto_kill_loss", kill_loss):
@@ -786,25 +845,6 @@ def _metric_kind_issues(name: str, spec: Mapping[str, Any]) -> list[ConfigIssue]
         for key in ORDINARY_KEYS
         if key in spec
     ]
-
-
-def _function_issues(function: Mapping[str, Any]) -> list[ConfigIssue]:
-    if function.get("type") == "executable":
-        if not function.get("command"):
-            return [
-                ConfigIssue(
-                    "function.command", 'missing: the program to run, e.g. ["node", "model.js"]'
-                )
-            ]
-        return []
-    issues = []
-    if not function.get("module") and not function.get("src"):
-        issues.append(ConfigIssue("function", "give 'module' (importable name) or 'src' (file)"))
-    if function.get("module") and function.get("src"):
-        issues.append(ConfigIssue("function", "give either 'module' or 'src', not both"))
-    if not function.get("name"):
-        issues.append(ConfigIssue("function.name", "missing: the name of the function to call"))
-    return issues
 
 
 class _RefResolver:

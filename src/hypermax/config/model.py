@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from hypermax.execution import DEFAULT_EXECUTOR, ExecutorSettings
 from hypermax.loss import MetricSpec
 from hypermax.optimizers.base import MethodSettings
 from hypermax.optimizers.staged import Incremental, Stage
@@ -20,22 +21,17 @@ DEFAULT_RESULTS_DIRECTORY = "hypermax_results"
 
 @dataclass
 class FunctionConfig:
-    """How to run the model (the config's ``function`` section)."""
+    """How to run the model (the config's ``function`` section): the keys every executor
+    shares, and in ``settings`` those of its ``type``, as that executor's ``Settings``
+    (``PythonFunctionSettings``, ``ExecutableSettings`` ...; None: its defaults)."""
 
-    type: str = "python_function"
-    command: str | list[str] | None = None
-    arguments: bool = False
-    module: str | None = None
-    src: str | None = None
-    name: str | None = None
+    type: str = DEFAULT_EXECUTOR
+    settings: ExecutorSettings | None = None
     auto_kill_max_time: float | None = None
     auto_kill_max_ram: float | None = None
     auto_kill_max_system_ram: float | None = None
     auto_kill_max_gpu_ram: float | None = None
     auto_kill_loss: float | None = None
-    isolation: str = "worker"
-    max_trials_per_worker: int | None = None
-    worker_max_ram: float | None = None
     max_log_size: float = 10.0  # MiB a trial's log keeps: its first and last halves
 
 

@@ -48,6 +48,8 @@ from hypermax.execution.processes import (
     kill_all,
     tagged,
 )
+from hypermax.execution.program import ExecutableSettings
+from hypermax.settings import parse
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -416,15 +418,16 @@ def executable_executor(
 ) -> ExecutableExecutor:
     """One process of the config's ``command`` per trial, run from the config's folder."""
     spec = config.function
-    if spec is None or not spec.command:
+    settings = parse(ExecutableSettings, spec.settings if spec else None, "function")
+    if spec is None or not settings.command:
         raise ConfigError(
             ConfigIssue("function.command", "missing: an executable needs the command to run")
         )
     return ExecutableExecutor(
-        spec.command,
+        settings.command,
         config.base_dir,
         config.search.parallel,
         limits_for(spec),
-        spec.arguments,
+        settings.arguments,
         ledger,
     )

@@ -47,8 +47,9 @@ from hypermax.execution.monitor import (
     tree_memory,
 )
 from hypermax.execution.processes import TAG_VARIABLE, Ledger, carrying, end_tagged, kill_all
-from hypermax.execution.python_function import FunctionSource, LoadError
+from hypermax.execution.python_function import FunctionSource, LoadError, PythonFunctionSettings
 from hypermax.loss import plain_data
+from hypermax.settings import parse
 
 if TYPE_CHECKING:
     from hypermax.config import Config
@@ -526,18 +527,24 @@ def local_executor(
     from hypermax.config import FunctionConfig
 
     spec = config.function or FunctionConfig()
+    # a callable runs here whatever the section's type: then its settings are the defaults
+    given = spec.settings if spec.type == "python_function" else None
+    settings = parse(PythonFunctionSettings, given, "function")
     if function is not None:
         source = FunctionSource(function=function)
-    elif not (spec.module or spec.src):
+    elif not (settings.module or settings.src):
         raise ConfigError(ConfigIssue("function", "missing: say which model function to run"))
     else:
         source = FunctionSource(
-            module=spec.module, src=spec.src, name=spec.name, base_dir=str(config.base_dir)
+            module=settings.module,
+            src=settings.src,
+            name=settings.name,
+            base_dir=str(config.base_dir),
         )
     recycling = Recycling(
-        fresh_process=spec.isolation == "process",
-        max_trials=spec.max_trials_per_worker,
-        max_idle_ram=spec.worker_max_ram,
+        fresh_process=settings.isolation == "process",
+        max_trials=settings.max_trials_per_worker,
+        max_idle_ram=settings.worker_max_ram,
     )
     return LocalExecutor(
         source, config.search.parallel, limits_for(spec), recycling, ledger=ledger
